@@ -1,0 +1,36 @@
+# Every target sets up .venv itself; `make test` and `make demo` work on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SECONDS ?= 60
+
+.PHONY: setup system-deps demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) system-deps
+
+# Debian tools the tests and the demo use (speech); installed when missing and we may.
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo: setup
+	bash scripts/demo.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check authenticators firmware_sim tests bench
+	$(VENV)/bin/ruff format --check authenticators firmware_sim tests bench
+	$(VENV)/bin/mypy
+
+test: setup lint
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+bench: setup
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

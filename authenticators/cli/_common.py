@@ -1,0 +1,80 @@
+"""What every command shares: the state handle, the clock, errors as exit codes, JSON output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import click
+
+from authenticators.clock import Clock, SystemClock
+from authenticators.protocol import ProtocolError
+from authenticators.store import Store, StoreError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+
+class UserError(click.UsageError):
+    """A mistake by the person at the terminal: one line, exit code 2, no traceback."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+@dataclass
+class Env:
+    """The root group's context object: where state lives and which clock to use."""
+
+    state_dir: Path | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    _store: Store | None = None
+
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.state_dir)
+        return self._store
+
+
+pass_env = click.make_pass_decorator(Env, ensure=True)
+
+
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn the library's error hierarchies into one-line messages with exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except (ProtocolError, StoreError) as exc:
+            raise UserError(exc.message) from None
+        except _extra_errors() as exc:
+            raise UserError(getattr(exc, "message", str(exc))) from None
+
+    return wrapper
+
+
+def _extra_errors() -> tuple[type[Exception], ...]:
+    from authenticators.core.errors import CoreError
+
+    return (CoreError,)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def refuse(message: str) -> NoReturn:
+    """A refused verification or login: the reason on stderr, exit code 1."""
+    click.echo(message, err=True)
+    sys.exit(EXIT_REFUSED)

@@ -1,0 +1,195 @@
+"""``mitid-emu login``: a whole login in the terminal, as a service provider would run it."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import click
+
+from authenticators import registry
+from authenticators.cli._common import (
+    Env,
+    UserError,
+    emit_json,
+    pass_env,
+    refuse,
+    user_errors,
+)
+from authenticators.codeviser.device import response_for_code
+from authenticators.codeviser.plugin import CodeTokenPlugin
+from authenticators.core.login import LoginResult, LoginService
+from authenticators.protocol import Action, Challenge, Level, ReferenceText, Response, UserAction
+
+
+@dataclass
+class LoginStep:
+    """What a method's step gets: the challenge and everything the person typed on the line."""
+
+    env: Env
+    service: LoginService
+    challenge: Challenge
+    authenticator_id: str
+    code: str | None
+    press: bool
+    as_json: bool
+
+    def say(self, text: str) -> None:
+        """Talk to the person; with --json the conversation goes to stderr."""
+        click.echo(text, err=self.as_json)
+
+
+def code_token_step(step: LoginStep) -> Response:
+    """Code display / audio code reader: read the code off the display and type it."""
+    plugin = registry.get(step.challenge.kind)
+    assert isinstance(plugin, CodeTokenPlugin)
+    if step.press:
+        holder = plugin.authenticator(step.env.store(), step.authenticator_id, step.env.clock)
+        step.say(f"Pressing the button of {step.challenge.kind} {step.authenticator_id}.")
+        return holder.respond(step.challenge, UserAction.PRESS_BUTTON)
+    digits = plugin.tokens(step.env.store()).get(step.authenticator_id).params.digits
+    code = step.code
+    if code is None:
+        code = str(
+            click.prompt(
+                f"Code from your {step.challenge.kind} ({digits} digits)",
+                value_proc=lambda text: _check_code(text, digits),
+                err=step.as_json,
+            )
+        )
+    return response_for_code(step.challenge, step.authenticator_id, code)
+
+
+def _check_code(text: str, digits: int) -> str:
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) == digits):
+        raise click.BadParameter(f"a code is exactly {digits} digits 0-9")
+    return text
+
+
+# Each kind's part of the conversation, as "module:function", imported when that kind logs in.
+STEPS: dict[str, str] = {
+    "codeviser": "authenticators.cli.login:code_token_step",
+    "kodeoplaeser": "authenticators.cli.kodeoplaeser:login_step",
+    "chip": "authenticators.cli.chip:login_step",
+    "app": "authenticators.cli.app:login_step",
+}
+
+
+def step_for(kind: str) -> Callable[[LoginStep], Response] | None:
+    target = STEPS.get(kind)
+    if target is None:
+        return None
+    module_name, attr = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        return None
+    step: Callable[[LoginStep], Response] | None = getattr(module, attr, None)
+    return step
+
+
+@click.command()
+@click.option("--user-id", required=True, help="Who logs in.")
+@click.option("--method", "kind", required=True, help="The authenticator kind, e.g. codeviser.")
+@click.option("--authenticator", "authenticator_id", help="Which one, when there are several.")
+@click.option("--service-provider", default="Demo Service", show_default=True)
+@click.option("--reference-text", default="Log on to Demo Service", show_default=True)
+@click.option(
+    "--action",
+    type=click.Choice([a.value for a in Action], case_sensitive=False),
+    default="LOG_ON",
+    show_default=True,
+    help="The reference text's header.",
+)
+@click.option(
+    "--level",
+    type=click.Choice(["low", "substantial", "high"]),
+    default="substantial",
+    show_default=True,
+    help="The NSIS level the service asks for.",
+)
+@click.option("--code", help="The code (asked for when left out).")
+@click.option("--password", help="The password (asked for when left out).")
+@click.option("--press", is_flag=True, help="Let the emulated token press its own button.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_env
+@user_errors
+def login(
+    env: Env,
+    user_id: str,
+    kind: str,
+    authenticator_id: str | None,
+    service_provider: str,
+    reference_text: str,
+    action: str,
+    level: str,
+    code: str | None,
+    password: str | None,
+    press: bool,
+    as_json: bool,
+) -> None:
+    """Log in as a service provider would: challenge, the method's step, password, verdict.
+
+    Exits 0 when the login succeeds, 1 when it is refused (the reason printed), 2 on a usage error.
+    """
+    plugin = registry.get(kind)
+    run_step = step_for(kind)
+    if run_step is None:
+        raise UserError(f"`mitid-emu login` cannot drive a {kind} yet")
+    if code is not None and press:
+        raise UserError("give --code or --press, not both")
+    if code is not None and not (code.isascii() and code.isdigit()):
+        raise UserError("--code takes digits 0-9 only")
+    ref = ReferenceText.parse(reference_text, action)
+    service = LoginService(env.store(), env.clock)
+    challenge = service.begin(
+        user_id,
+        kind,
+        service_provider=service_provider,
+        reference_text=ref,
+        authenticator_id=authenticator_id,
+        level=Level(level),
+    )
+    _, chosen = service.pending(challenge.transaction_id)
+    step = LoginStep(env, service, challenge, chosen, code, press, as_json)
+    step.say(f"Service provider: {challenge.service_provider}")
+    step.say(f"Reference text:   [{ref.header.value}] {ref.body}")
+    step.say(
+        f"Transaction:      {challenge.transaction_id} (expires in "
+        f"{challenge.expires_at - challenge.issued_at:.0f} s)"
+    )
+    step.say(f"User ID:          {user_id}, with {kind} {chosen}")
+    response = run_step(step)
+    if plugin.needs_password and password is None:
+        password = _ask_password(as_json)
+    result = service.complete(challenge.transaction_id, response, password)
+    _print_result(result, as_json)
+
+
+def _ask_password(as_json: bool) -> str:
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line:
+            raise UserError("give the password with --password (no terminal to ask at)")
+        return line.rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, err=as_json))
+
+
+def _print_result(result: LoginResult, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.to_dict())
+    if result.ok:
+        assert result.level is not None
+        if not as_json:
+            click.echo(f"Login accepted: {result.identity.name} ({result.identity.uuid})")
+            click.echo(f"amr:   {', '.join(result.amr)}")
+            click.echo(f"level: {result.level.value} ({result.level.acr})")
+            click.echo(f"loa:   {result.level.loa}")
+        return
+    detail = f" ({result.verdict.detail})" if result.verdict.detail else ""
+    refuse(f"Login refused: {result.verdict.reason.value}{detail}")

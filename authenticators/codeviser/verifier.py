@@ -1,0 +1,237 @@
+"""The code-token verifier: drift window, replay refusal, 3-strike lockout, resync.
+
+It is pure: state comes in, a verdict and the new state go out; the caller persists them inside
+one store transaction. Every slot of a window is computed and compared, match or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from authenticators.ct import bytes_eq
+from authenticators.otp import OtpParams, hotp, is_well_formed, matching_steps
+from authenticators.protocol import (
+    Challenge,
+    Enrollment,
+    Level,
+    Reason,
+    Response,
+    Verdict,
+    code_proof,
+)
+
+
+@dataclass(frozen=True)
+class VerifierPolicy:
+    window: int = 1
+    max_failures: int = 3
+    block_seconds: float = 300.0
+    resync_window: int = 50
+    max_drift: int = 50
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.window <= 10:
+            raise ValueError("window must be between 0 and 10 steps")
+        if self.max_failures < 1 or self.block_seconds < 0 or self.resync_window < 1:
+            raise ValueError("max_failures and resync_window must be positive, block_seconds >= 0")
+
+
+@dataclass(frozen=True)
+class TokenState:
+    """What the verifier remembers of one token between codes."""
+
+    last_step: int | None = None
+    drift: int = 0
+    failures: int = 0
+    locked_until: float = 0.0
+
+    def locked(self, now: float) -> bool:
+        return now < self.locked_until
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> TokenState:
+        if not data:
+            return cls()
+        last = data.get("last_step")
+        return cls(
+            last_step=None if last is None else int(last),
+            drift=int(data.get("drift", 0)),
+            failures=int(data.get("failures", 0)),
+            locked_until=float(data.get("locked_until", 0.0)),
+        )
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    reason: Reason
+    state: TokenState
+    step: int | None = None
+    detail: str = ""
+
+
+class CodeVerifier:
+    """Checks codes (plain or bound to a transaction) against a seed and its token state."""
+
+    def __init__(self, policy: VerifierPolicy | None = None, *, amr: str = "code_token") -> None:
+        self.policy = policy or VerifierPolicy()
+        self.amr = amr
+
+    # -- the protocol entry point ---------------------------------------------------------------
+
+    def verify(
+        self, enrollment: Enrollment, challenge: Challenge, response: Response, now: float
+    ) -> Verdict:
+        try:
+            seed, params, state = _unpack(enrollment)
+        except (KeyError, TypeError, ValueError):
+            return Verdict(Reason.MALFORMED, kind=enrollment.kind, detail="unreadable enrollment")
+        if (
+            response.transaction_id != challenge.transaction_id
+            or response.kind != challenge.kind
+            or response.authenticator_id != enrollment.authenticator_id
+        ):
+            return Verdict(
+                Reason.MALFORMED, kind=enrollment.kind, detail="response for another transaction"
+            )
+        if challenge.expired(now):
+            return Verdict(Reason.EXPIRED, kind=enrollment.kind, detail="the challenge has expired")
+        payload = response.payload
+        if isinstance(payload.get("proof"), str):
+            result = self.check_proof(seed, params, state, payload["proof"], challenge, now)
+        elif isinstance(payload.get("code"), str):
+            result = self.check_code(seed, params, state, payload["code"], now)
+        else:
+            return Verdict(Reason.MALFORMED, kind=enrollment.kind, detail="no code or proof given")
+        return Verdict(
+            result.reason,
+            kind=enrollment.kind,
+            amr=self.amr if result.reason is Reason.OK else None,
+            level=Level.SUBSTANTIAL if result.reason is Reason.OK else None,
+            state=result.state.to_dict(),
+            detail=result.detail,
+        )
+
+    # -- checks ---------------------------------------------------------------------------------
+
+    def check_code(
+        self, seed: bytes, params: OtpParams, state: TokenState, code: object, now: float
+    ) -> CheckResult:
+        if not isinstance(code, str) or not is_well_formed(code, params.digits):
+            return CheckResult(
+                Reason.MALFORMED, state, detail=f"a code is exactly {params.digits} digits 0-9"
+            )
+        if state.locked(now):
+            return self._locked(state, now)
+        first, last = self._window(params, state, now)
+        return self._decide(matching_steps(seed, code, first, last, params), params, state, now)
+
+    def check_proof(
+        self,
+        seed: bytes,
+        params: OtpParams,
+        state: TokenState,
+        proof_hex: str,
+        challenge: Challenge,
+        now: float,
+    ) -> CheckResult:
+        try:
+            proof = bytes.fromhex(proof_hex)
+        except ValueError:
+            return CheckResult(Reason.MALFORMED, state, detail="the proof is not hex")
+        if len(proof) != 32:
+            return CheckResult(Reason.MALFORMED, state, detail="the proof is not 32 bytes")
+        if state.locked(now):
+            return self._locked(state, now)
+        first, last = self._window(params, state, now)
+        matched = []
+        for step in range(first, last + 1):
+            expected = code_proof(hotp(seed, step, params.digits, params.algorithm), challenge)
+            if bytes_eq(expected, proof):
+                matched.append(step)
+        return self._decide(matched, params, state, now)
+
+    def resync(
+        self, seed: bytes, params: OtpParams, state: TokenState, code1: str, code2: str, now: float
+    ) -> CheckResult:
+        """Find the token again from two consecutive codes anywhere in the wide window."""
+        for code in (code1, code2):
+            if not isinstance(code, str) or not is_well_formed(code, params.digits):
+                return CheckResult(
+                    Reason.MALFORMED, state, detail=f"a code is exactly {params.digits} digits 0-9"
+                )
+        if state.locked(now):
+            return self._locked(state, now)
+        center = params.step(now)
+        first = max(0, center - self.policy.resync_window)
+        last = center + self.policy.resync_window
+        firsts = set(matching_steps(seed, code1, first, last, params))
+        seconds = matching_steps(seed, code2, first + 1, last + 1, params)
+        pairs = [step for step in seconds if step - 1 in firsts]
+        fresh = [s for s in pairs if state.last_step is None or s > state.last_step]
+        if pairs and not fresh:
+            return CheckResult(Reason.REPLAYED, state, detail="these codes were already used")
+        if not fresh:
+            return self._fail(Reason.WRONG_CODE, state, now)
+        step = min(fresh)
+        new = TokenState(last_step=step, drift=step - center, failures=0, locked_until=0.0)
+        return CheckResult(
+            Reason.OK, new, step, detail=f"resynchronised, drift {step - center:+d} steps"
+        )
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _window(self, params: OtpParams, state: TokenState, now: float) -> tuple[int, int]:
+        center = params.step(now) + state.drift
+        return max(0, center - self.policy.window), max(0, center + self.policy.window)
+
+    def _decide(
+        self, matched: list[int], params: OtpParams, state: TokenState, now: float
+    ) -> CheckResult:
+        fresh = [s for s in matched if state.last_step is None or s > state.last_step]
+        if fresh:
+            step = min(fresh)
+            drift = max(-self.policy.max_drift, min(self.policy.max_drift, step - params.step(now)))
+            return CheckResult(Reason.OK, TokenState(step, drift, 0, 0.0), step)
+        if matched:
+            return CheckResult(Reason.REPLAYED, state, detail="this code was already used")
+        return self._fail(Reason.WRONG_CODE, state, now)
+
+    def _fail(self, reason: Reason, state: TokenState, now: float) -> CheckResult:
+        failures = state.failures + 1
+        if failures >= self.policy.max_failures:
+            blocked = replace(state, failures=0, locked_until=now + self.policy.block_seconds)
+            return CheckResult(
+                reason,
+                blocked,
+                detail=f"{failures} wrong codes in a row: token blocked for "
+                f"{self.policy.block_seconds:.0f} s",
+            )
+        left = self.policy.max_failures - failures
+        return CheckResult(
+            reason,
+            replace(state, failures=failures),
+            detail=f"{left} attempt(s) left before a block",
+        )
+
+    def _locked(self, state: TokenState, now: float) -> CheckResult:
+        return CheckResult(
+            Reason.LOCKED,
+            state,
+            detail=f"token blocked after too many wrong codes; try again in "
+            f"{state.locked_until - now:.0f} s",
+        )
+
+
+def _unpack(enrollment: Enrollment) -> tuple[bytes, OtpParams, TokenState]:
+    from authenticators.codeviser.tokens import params_from_dict
+
+    record = enrollment.record
+    seed = record["seed"]
+    if not isinstance(seed, bytes):
+        raise TypeError("seed must be bytes")
+    return seed, params_from_dict(record["params"]), TokenState.from_dict(record.get("state"))

@@ -1,0 +1,24 @@
+"""Errors of the verifier side, each with a machine-readable code."""
+
+from __future__ import annotations
+
+import enum
+
+
+class CoreErrorCode(enum.Enum):
+    UNKNOWN_IDENTITY = "unknown_identity"
+    DUPLICATE_IDENTITY = "duplicate_identity"
+    INVALID_IDENTITY = "invalid_identity"
+    METHOD_NOT_AVAILABLE = "method_not_available"
+    ALREADY_LINKED = "already_linked"
+    NOT_LINKED = "not_linked"
+    UNKNOWN_TRANSACTION = "unknown_transaction"
+    INSUFFICIENT_LEVEL = "insufficient_level"
+    NO_PASSWORD = "no_password"  # noqa: S105 - an error code, not a password
+
+
+class CoreError(Exception):
+    def __init__(self, code: CoreErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message

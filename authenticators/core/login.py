@@ -1,0 +1,281 @@
+"""Login transactions: issue a challenge for one identity and one method, then judge the answer.
+
+The judging happens inside one store transaction: the transaction is consumed, the authenticator's
+new state saved and the attempt audited together, so a response counts at most once even when two
+processes race with it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from authenticators import registry
+from authenticators.clock import Clock
+from authenticators.core.audit import AuditEvent, AuditLog
+from authenticators.core.errors import CoreError, CoreErrorCode
+from authenticators.core.identities import Identity, IdentityRepository
+from authenticators.protocol import (
+    Challenge,
+    Enrollment,
+    Level,
+    Reason,
+    ReferenceText,
+    Response,
+    Verdict,
+)
+from authenticators.store import Schema, Store
+
+SCHEMA = Schema(
+    "login_transactions",
+    [
+        """
+        CREATE TABLE login_transactions (
+            id TEXT PRIMARY KEY,
+            identity_uuid TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            authenticator_id TEXT NOT NULL,
+            challenge TEXT NOT NULL,
+            requested_level TEXT NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            finished_at REAL
+        );
+        CREATE INDEX login_transactions_pending ON login_transactions(identity_uuid, status)
+        """
+    ],
+)
+
+PENDING = "pending"
+DEFAULT_LIFETIME = 180.0
+PASSWORD_AMR = "pwd"  # noqa: S105 - the amr value for a password
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    verdict: Verdict
+    identity: Identity
+    level: Level | None = None
+    amr: tuple[str, ...] = ()
+    transaction_id: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict.ok
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "reason": self.verdict.reason.value,
+            "detail": self.verdict.detail,
+            "user_id": self.identity.user_id,
+            "uuid": self.identity.uuid,
+            "kind": self.verdict.kind,
+            "amr": list(self.amr),
+            "level": self.level.value if self.level else None,
+            "acr": self.level.acr if self.level else None,
+            "loa": self.level.loa if self.level else None,
+            "transaction_id": self.transaction_id,
+        }
+
+
+@dataclass
+class LoginService:
+    """The verifier side of a login, as a service provider's broker runs it."""
+
+    store: Store
+    clock: Clock
+    lifetime: float = DEFAULT_LIFETIME
+    identities: IdentityRepository = field(init=False)
+    audit: AuditLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store.ensure(SCHEMA)
+        self.identities = IdentityRepository(self.store, self.clock)
+        self.audit = AuditLog(self.store)
+
+    def methods(self, user_id: str, level: Level = Level.LOW) -> list[tuple[str, str]]:
+        """The identity's authenticators that can reach ``level``."""
+        identity = self.identities.get(user_id)
+        return [
+            (kind, auth_id)
+            for kind, auth_id in identity.authenticators
+            if kind in registry.plugins() and _reaches(kind, level)
+        ]
+
+    def begin(
+        self,
+        user_id: str,
+        kind: str,
+        *,
+        service_provider: str,
+        reference_text: ReferenceText,
+        authenticator_id: str | None = None,
+        level: Level = Level.LOW,
+        extra: dict[str, Any] | None = None,
+    ) -> Challenge:
+        plugin = registry.get(kind)
+        identity = self.identities.get(user_id)
+        held = [auth_id for k, auth_id in identity.authenticators if k == kind]
+        if authenticator_id is None and held:
+            authenticator_id = held[0]
+        if authenticator_id is None or authenticator_id not in held:
+            which = f" {authenticator_id!r}" if authenticator_id else ""
+            raise CoreError(
+                CoreErrorCode.METHOD_NOT_AVAILABLE,
+                f"{user_id} has no {kind}{which}; add one with "
+                f"`mitid-emu identity add-authenticator {user_id} {kind} NAME`",
+            )
+        if not _reaches(kind, level):
+            raise CoreError(
+                CoreErrorCode.INSUFFICIENT_LEVEL,
+                f"a {kind} cannot reach level {level.value}; choose another method",
+            )
+        if plugin.needs_password and not identity.has_password:
+            raise CoreError(
+                CoreErrorCode.NO_PASSWORD,
+                f"{user_id} has no password, which a {kind} login needs; set one with "
+                f"`mitid-emu identity password {user_id}`",
+            )
+        challenge = Challenge.issue(
+            kind, service_provider, reference_text, self.clock, self.lifetime, extra
+        )
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO login_transactions VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL)",
+                (
+                    challenge.transaction_id,
+                    identity.uuid,
+                    kind,
+                    authenticator_id,
+                    json.dumps(challenge.to_dict()),
+                    level.value,
+                    PENDING,
+                    challenge.issued_at,
+                    challenge.expires_at,
+                ),
+            )
+            self.audit.record(
+                AuditEvent(
+                    challenge.issued_at,
+                    "login_started",
+                    user_id,
+                    kind,
+                    authenticator_id,
+                    challenge.transaction_id,
+                    level=level.value,
+                )
+            )
+        return challenge
+
+    def pending(self, transaction_id: str) -> tuple[Challenge, str]:
+        """The challenge of a transaction and its authenticator id."""
+        with self.store.read() as conn:
+            row = conn.execute(
+                "SELECT challenge, authenticator_id FROM login_transactions WHERE id = ?",
+                (transaction_id,),
+            ).fetchone()
+        if row is None:
+            raise CoreError(CoreErrorCode.UNKNOWN_TRANSACTION, f"no login {transaction_id!r}")
+        return Challenge.from_dict(json.loads(row["challenge"])), str(row["authenticator_id"])
+
+    def complete(
+        self, transaction_id: str, response: Response, password: str | None = None
+    ) -> LoginResult:
+        """Judge the response (and the password the method needs); the transaction is used up."""
+        with self.store.read() as conn:
+            row = conn.execute(
+                "SELECT identity_uuid, kind FROM login_transactions WHERE id = ?", (transaction_id,)
+            ).fetchone()
+        if row is None:
+            raise CoreError(CoreErrorCode.UNKNOWN_TRANSACTION, f"no login {transaction_id!r}")
+        identity = self.identities.by_uuid(row["identity_uuid"])
+        plugin = registry.get(row["kind"])
+        # The slow password hash runs before the write lock is taken; it is used only if the
+        # authenticator step succeeds, which is the order MitID asks in.
+        password_ok = (
+            password is not None and self.identities.check_password(identity.user_id, password)
+            if plugin.needs_password
+            else True
+        )
+        with self.store.transaction() as conn:
+            tx = conn.execute(
+                "SELECT * FROM login_transactions WHERE id = ?", (transaction_id,)
+            ).fetchone()
+            challenge = Challenge.from_dict(json.loads(tx["challenge"]))
+            now = self.clock.now()
+            if tx["status"] != PENDING:
+                verdict = Verdict(Reason.REPLAYED, kind=plugin.kind, detail="this login is over")
+                return self._finish(identity, tx, verdict, None, (), now, consume=False)
+            if challenge.expired(now):
+                verdict = Verdict(Reason.EXPIRED, kind=plugin.kind, detail="the login has expired")
+                return self._finish(identity, tx, verdict, None, (), now)
+            try:
+                enrollment: Enrollment | None = plugin.load(self.store, tx["authenticator_id"])
+            except Exception:  # the authenticator was deleted since the login began
+                enrollment = None
+            if enrollment is None:
+                verdict = Verdict(Reason.UNKNOWN_AUTHENTICATOR, kind=plugin.kind)
+                return self._finish(identity, tx, verdict, None, (), now)
+            verdict = plugin.verifier().verify(enrollment, challenge, response, now)
+            plugin.save_state(self.store, enrollment, verdict)
+            if not verdict.ok:
+                return self._finish(identity, tx, verdict, None, (), now)
+            if not password_ok:
+                verdict = Verdict(
+                    Reason.WRONG_PASSWORD, kind=plugin.kind, detail="the password is wrong"
+                )
+                return self._finish(identity, tx, verdict, None, (), now)
+            level = verdict.level
+            requested = Level(tx["requested_level"])
+            if level is None or level.rank < requested.rank:
+                verdict = Verdict(
+                    Reason.INSUFFICIENT_LEVEL,
+                    kind=plugin.kind,
+                    detail=f"reached {level.value if level else 'no level'}, "
+                    f"{requested.value} was asked for",
+                )
+                return self._finish(identity, tx, verdict, None, (), now)
+            amr = (verdict.amr or plugin.amr, *((PASSWORD_AMR,) if plugin.needs_password else ()))
+            return self._finish(identity, tx, verdict, level, amr, now)
+
+    def _finish(
+        self,
+        identity: Identity,
+        tx: Any,
+        verdict: Verdict,
+        level: Level | None,
+        amr: tuple[str, ...],
+        now: float,
+        *,
+        consume: bool = True,
+    ) -> LoginResult:
+        if consume:
+            with self.store.transaction() as conn:
+                conn.execute(
+                    "UPDATE login_transactions SET status = ?, reason = ?, finished_at = ? "
+                    "WHERE id = ?",
+                    ("succeeded" if verdict.ok else "failed", verdict.reason.value, now, tx["id"]),
+                )
+        self.audit.record(
+            AuditEvent(
+                now,
+                "login_finished",
+                identity.user_id,
+                tx["kind"],
+                tx["authenticator_id"],
+                tx["id"],
+                verdict.reason.value,
+                level.value if level else None,
+                verdict.detail,
+            )
+        )
+        return LoginResult(verdict, identity, level, amr, tx["id"])
+
+
+def _reaches(kind: str, level: Level) -> bool:
+    plugin = registry.get(kind)
+    return any(reachable.rank >= level.rank for reachable in plugin.levels)

@@ -1,0 +1,210 @@
+"""Persistent state: one SQLite file, schema-versioned per component, safe across processes.
+
+Every change happens inside :meth:`Store.transaction`, which takes SQLite's write lock up front
+(``BEGIN IMMEDIATE``): two processes verifying the same code are serialised, and the loser sees the
+winner's committed state. Transactions nest by joining the outer one, so a component can read and
+write inside a caller's transaction without knowing about it.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+STATE_ENV = "MITID_EMU_STATE"
+DB_NAME = "state.sqlite3"
+
+
+class StoreErrorCode(enum.Enum):
+    UNWRITABLE = "unwritable"
+    SCHEMA_TOO_NEW = "schema_too_new"
+    CORRUPT = "corrupt"
+    BUSY = "busy"
+
+
+class StoreError(Exception):
+    def __init__(self, code: StoreErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The tables of one component. Migration *n* (1-based) moves the namespace to version *n*."""
+
+    namespace: str
+    migrations: Sequence[str]
+
+    @property
+    def version(self) -> int:
+        return len(self.migrations)
+
+
+def default_state_dir() -> Path:
+    env = os.environ.get(STATE_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("mitid-emulator", appauthor=False))
+
+
+class Store:
+    """A handle on the state directory; cheap to create, one SQLite connection per thread."""
+
+    def __init__(self, directory: Path | str | None = None, *, busy_timeout: float = 30.0) -> None:
+        self.directory = Path(directory).expanduser() if directory else default_state_dir()
+        self.path = self.directory / DB_NAME
+        self._busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._ensured: set[str] = set()
+        self._ensure_lock = threading.Lock()
+        self._prepare_files()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.directory)!r})"
+
+    # -- files -------------------------------------------------------------------------------
+
+    def _prepare_files(self) -> None:
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not self.path.exists():
+                fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+                os.close(fd)
+            conn = self._connect()
+            conn.execute("PRAGMA journal_mode=WAL")
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise StoreError(
+                StoreErrorCode.UNWRITABLE,
+                f"cannot use state directory {self.directory}: {_os_reason(exc)}; "
+                f"choose another with --state DIR or {STATE_ENV}",
+            ) from None
+        except sqlite3.DatabaseError:
+            raise StoreError(
+                StoreErrorCode.CORRUPT,
+                f"{self.path} is not a mitid-emulator state database; "
+                "point --state at another directory or move the file away",
+            ) from None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            return conn
+        conn = sqlite3.connect(
+            self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=True
+        )
+        conn.row_factory = sqlite3.Row
+        # WAL + NORMAL: a commit survives the process being killed; only power loss could
+        # undo the last commits, which an emulator accepts for speed.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        self._local.conn = conn
+        self._local.pid = os.getpid()
+        self._local.depth = 0
+        return conn
+
+    def close(self) -> None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- transactions ------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the write lock for the block; commit on success, roll back on any exception."""
+        conn = self._connect()
+        if self._local.depth > 0:
+            self._local.depth += 1
+            try:
+                yield conn
+            finally:
+                self._local.depth -= 1
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                StoreErrorCode.BUSY,
+                f"state {self.path} stayed locked by another process ({exc}); try again",
+            ) from None
+        self._local.depth = 1
+        try:
+            yield conn
+        except BaseException:
+            self._local.depth = 0
+            conn.execute("ROLLBACK")
+            raise
+        self._local.depth = 0
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for reading (joins an open transaction)."""
+        conn = self._connect()
+        if self._local.depth > 0:
+            yield conn
+            return
+        conn.execute("BEGIN")
+        self._local.depth = 1
+        try:
+            yield conn
+        finally:
+            self._local.depth = 0
+            conn.execute("ROLLBACK")
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def ensure(self, schema: Schema) -> None:
+        """Create or migrate a component's tables; refuse state written by a newer version."""
+        if schema.namespace in self._ensured:
+            return
+        with self._ensure_lock, self.transaction() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_versions ("
+                " namespace TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+            row = conn.execute(
+                "SELECT version FROM schema_versions WHERE namespace = ?", (schema.namespace,)
+            ).fetchone()
+            current = row[0] if row else 0
+            if current > schema.version:
+                raise StoreError(
+                    StoreErrorCode.SCHEMA_TOO_NEW,
+                    f"state in {self.directory} was written by a newer mitid-emulator "
+                    f"({schema.namespace} v{current}, this one knows v{schema.version}); "
+                    "upgrade mitid-emulator or use another --state directory",
+                )
+            for script in schema.migrations[current:]:
+                for statement in _statements(script):
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_versions(namespace, version) VALUES (?, ?) "
+                "ON CONFLICT(namespace) DO UPDATE SET version = excluded.version",
+                (schema.namespace, schema.version),
+            )
+        self._ensured.add(schema.namespace)
+
+    def integrity_check(self) -> bool:
+        with self.read() as conn:
+            row = conn.execute("PRAGMA integrity_check").fetchone()
+        return bool(row and row[0] == "ok")
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc)
