@@ -38,6 +38,7 @@ class ErrorCode(enum.Enum):
     INVALID_ARGUMENT = "invalid_argument"
     CONFLICT = "conflict"
     INVALID_SEED = "invalid_seed"
+    PARALLEL_SESSION = "parallel_session"
 
 
 class ProtocolError(Exception):
@@ -356,3 +357,23 @@ class AuthenticatorPlugin(Protocol):
     def authenticator(self, store: Store, authenticator_id: str, clock: Clock) -> Authenticator: ...
 
     def verifier(self) -> Verifier: ...
+
+
+@runtime_checkable
+class PushPlugin(Protocol):
+    """A kind whose logins are pushed to every device the identity holds (the app).
+
+    ``on_begin`` runs inside the transaction that creates the login; it may refuse the login by
+    raising :class:`ProtocolError` (for example a parallel login).
+    """
+
+    pushes_to_all: bool
+
+    def on_begin(
+        self,
+        store: Store,
+        challenge: Challenge,
+        identity_uuid: str,
+        authenticator_ids: list[str],
+        now: float,
+    ) -> None: ...

@@ -21,7 +21,17 @@ from authenticators.cli._common import (
 from authenticators.codeviser.device import response_for_code
 from authenticators.codeviser.plugin import CodeTokenPlugin
 from authenticators.core.login import LoginResult, LoginService
-from authenticators.protocol import Action, Challenge, Level, ReferenceText, Response, UserAction
+from authenticators.protocol import (
+    Action,
+    Challenge,
+    ErrorCode,
+    Level,
+    ProtocolError,
+    Reason,
+    ReferenceText,
+    Response,
+    UserAction,
+)
 
 
 @dataclass
@@ -31,10 +41,15 @@ class LoginStep:
     env: Env
     service: LoginService
     challenge: Challenge
-    authenticator_id: str
+    eligible: tuple[str, ...]
     code: str | None
     press: bool
     as_json: bool
+
+    @property
+    def authenticator_id(self) -> str:
+        """The one authenticator this login was sent to (kinds that push use ``eligible``)."""
+        return self.eligible[0]
 
     def say(self, text: str) -> None:
         """Talk to the person; with --json the conversation goes to stderr."""
@@ -147,16 +162,22 @@ def login(
         raise UserError("--code takes digits 0-9 only")
     ref = ReferenceText.parse(reference_text, action)
     service = LoginService(env.store(), env.clock)
-    challenge = service.begin(
-        user_id,
-        kind,
-        service_provider=service_provider,
-        reference_text=ref,
-        authenticator_id=authenticator_id,
-        level=Level(level),
-    )
-    _, chosen = service.pending(challenge.transaction_id)
-    step = LoginStep(env, service, challenge, chosen, code, press, as_json)
+    try:
+        challenge = service.begin(
+            user_id,
+            kind,
+            service_provider=service_provider,
+            reference_text=ref,
+            authenticator_id=authenticator_id,
+            level=Level(level),
+        )
+    except ProtocolError as exc:
+        if exc.code is ErrorCode.PARALLEL_SESSION:
+            refuse(f"Login refused: {Reason.PARALLEL_SESSION.value} ({exc.message})")
+        raise
+    eligible = service.pending(challenge.transaction_id).eligible
+    chosen = ", ".join(eligible)
+    step = LoginStep(env, service, challenge, eligible, code, press, as_json)
     step.say(f"Service provider: {challenge.service_provider}")
     step.say(f"Reference text:   [{ref.header.value}] {ref.body}")
     step.say(

@@ -20,6 +20,8 @@ from authenticators.protocol import (
     Challenge,
     Enrollment,
     Level,
+    ProtocolError,
+    PushPlugin,
     Reason,
     ReferenceText,
     Response,
@@ -36,6 +38,7 @@ SCHEMA = Schema(
             identity_uuid TEXT NOT NULL,
             kind TEXT NOT NULL,
             authenticator_id TEXT NOT NULL,
+            eligible TEXT NOT NULL,
             challenge TEXT NOT NULL,
             requested_level TEXT NOT NULL,
             status TEXT NOT NULL,
@@ -82,6 +85,16 @@ class LoginResult:
         }
 
 
+@dataclass(frozen=True)
+class PendingLogin:
+    challenge: Challenge
+    identity_uuid: str
+    kind: str
+    eligible: tuple[str, ...]
+    status: str
+    level: Level
+
+
 @dataclass
 class LoginService:
     """The verifier side of a login, as a service provider's broker runs it."""
@@ -120,9 +133,12 @@ class LoginService:
         plugin = registry.get(kind)
         identity = self.identities.get(user_id)
         held = [auth_id for k, auth_id in identity.authenticators if k == kind]
-        if authenticator_id is None and held:
-            authenticator_id = held[0]
-        if authenticator_id is None or authenticator_id not in held:
+        pushing = isinstance(plugin, PushPlugin) and plugin.pushes_to_all
+        if authenticator_id is not None:
+            eligible = [authenticator_id] if authenticator_id in held else []
+        else:
+            eligible = held if pushing else held[:1]
+        if not eligible:
             which = f" {authenticator_id!r}" if authenticator_id else ""
             raise CoreError(
                 CoreErrorCode.METHOD_NOT_AVAILABLE,
@@ -143,14 +159,16 @@ class LoginService:
         challenge = Challenge.issue(
             kind, service_provider, reference_text, self.clock, self.lifetime, extra
         )
+        chosen = eligible[0] if len(eligible) == 1 else ""
         with self.store.transaction() as conn:
             conn.execute(
-                "INSERT INTO login_transactions VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL)",
+                "INSERT INTO login_transactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL)",
                 (
                     challenge.transaction_id,
                     identity.uuid,
                     kind,
-                    authenticator_id,
+                    chosen,
+                    json.dumps(eligible),
                     json.dumps(challenge.to_dict()),
                     level.value,
                     PENDING,
@@ -164,23 +182,31 @@ class LoginService:
                     "login_started",
                     user_id,
                     kind,
-                    authenticator_id,
+                    chosen,
                     challenge.transaction_id,
                     level=level.value,
                 )
             )
+            if isinstance(plugin, PushPlugin):
+                plugin.on_begin(self.store, challenge, identity.uuid, eligible, challenge.issued_at)
         return challenge
 
-    def pending(self, transaction_id: str) -> tuple[Challenge, str]:
-        """The challenge of a transaction and its authenticator id."""
+    def pending(self, transaction_id: str) -> PendingLogin:
+        """A login as it stands: its challenge, who it is for and who may answer it."""
         with self.store.read() as conn:
             row = conn.execute(
-                "SELECT challenge, authenticator_id FROM login_transactions WHERE id = ?",
-                (transaction_id,),
+                "SELECT * FROM login_transactions WHERE id = ?", (transaction_id,)
             ).fetchone()
         if row is None:
             raise CoreError(CoreErrorCode.UNKNOWN_TRANSACTION, f"no login {transaction_id!r}")
-        return Challenge.from_dict(json.loads(row["challenge"])), str(row["authenticator_id"])
+        return PendingLogin(
+            challenge=Challenge.from_dict(json.loads(row["challenge"])),
+            identity_uuid=row["identity_uuid"],
+            kind=row["kind"],
+            eligible=tuple(json.loads(row["eligible"])),
+            status=row["status"],
+            level=Level(row["requested_level"]),
+        )
 
     def complete(
         self, transaction_id: str, response: Response, password: str | None = None
@@ -213,22 +239,30 @@ class LoginService:
             if challenge.expired(now):
                 verdict = Verdict(Reason.EXPIRED, kind=plugin.kind, detail="the login has expired")
                 return self._finish(identity, tx, verdict, None, (), now)
+            answered = response.authenticator_id
+            if answered not in json.loads(tx["eligible"]):
+                verdict = Verdict(
+                    Reason.MALFORMED,
+                    kind=plugin.kind,
+                    detail="answered by an authenticator this login was not sent to",
+                )
+                return self._finish(identity, tx, verdict, None, (), now)
             try:
-                enrollment: Enrollment | None = plugin.load(self.store, tx["authenticator_id"])
-            except Exception:  # the authenticator was deleted since the login began
+                enrollment: Enrollment | None = plugin.load(self.store, answered)
+            except ProtocolError:  # the authenticator was deleted since the login began
                 enrollment = None
             if enrollment is None:
                 verdict = Verdict(Reason.UNKNOWN_AUTHENTICATOR, kind=plugin.kind)
-                return self._finish(identity, tx, verdict, None, (), now)
+                return self._finish(identity, tx, verdict, None, (), now, answered)
             verdict = plugin.verifier().verify(enrollment, challenge, response, now)
             plugin.save_state(self.store, enrollment, verdict)
             if not verdict.ok:
-                return self._finish(identity, tx, verdict, None, (), now)
+                return self._finish(identity, tx, verdict, None, (), now, answered)
             if not password_ok:
                 verdict = Verdict(
                     Reason.WRONG_PASSWORD, kind=plugin.kind, detail="the password is wrong"
                 )
-                return self._finish(identity, tx, verdict, None, (), now)
+                return self._finish(identity, tx, verdict, None, (), now, answered)
             level = verdict.level
             requested = Level(tx["requested_level"])
             if level is None or level.rank < requested.rank:
@@ -238,9 +272,9 @@ class LoginService:
                     detail=f"reached {level.value if level else 'no level'}, "
                     f"{requested.value} was asked for",
                 )
-                return self._finish(identity, tx, verdict, None, (), now)
+                return self._finish(identity, tx, verdict, None, (), now, answered)
             amr = (verdict.amr or plugin.amr, *((PASSWORD_AMR,) if plugin.needs_password else ()))
-            return self._finish(identity, tx, verdict, level, amr, now)
+            return self._finish(identity, tx, verdict, level, amr, now, answered)
 
     def _finish(
         self,
@@ -250,15 +284,23 @@ class LoginService:
         level: Level | None,
         amr: tuple[str, ...],
         now: float,
+        answered: str | None = None,
         *,
         consume: bool = True,
     ) -> LoginResult:
+        authenticator_id = answered or tx["authenticator_id"]
         if consume:
             with self.store.transaction() as conn:
                 conn.execute(
-                    "UPDATE login_transactions SET status = ?, reason = ?, finished_at = ? "
-                    "WHERE id = ?",
-                    ("succeeded" if verdict.ok else "failed", verdict.reason.value, now, tx["id"]),
+                    "UPDATE login_transactions SET status = ?, reason = ?, finished_at = ?,"
+                    " authenticator_id = ? WHERE id = ?",
+                    (
+                        "succeeded" if verdict.ok else "failed",
+                        verdict.reason.value,
+                        now,
+                        authenticator_id,
+                        tx["id"],
+                    ),
                 )
         self.audit.record(
             AuditEvent(
@@ -266,7 +308,7 @@ class LoginService:
                 "login_finished",
                 identity.user_id,
                 tx["kind"],
-                tx["authenticator_id"],
+                authenticator_id,
                 tx["id"],
                 verdict.reason.value,
                 level.value if level else None,
