@@ -1,7 +1,8 @@
 """HOTP and TOTP (RFC 4226, RFC 6238): the core both code tokens share.
 
-The verifier's hot path lives here: it computes codes with one-shot ``hmac.digest`` and compares
-every slot of a window in constant time, never stopping at the first match.
+The verifier's hot path lives here: a seed is keyed into an HMAC once (``cryptography``), each
+slot of a window costs one copy of it, and every slot is compared in constant time, never stopping
+at the first match. :func:`hotp` is the plain reference form of the same computation.
 """
 
 from __future__ import annotations
@@ -9,7 +10,11 @@ from __future__ import annotations
 import enum
 import hmac
 import math
+import struct
 from dataclasses import dataclass
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
 
 from authenticators.ct import bytes_eq
 
@@ -21,7 +26,7 @@ class Algorithm(enum.Enum):
 
     @property
     def digest_name(self) -> str:
-        return self.value.lower()
+        return _DIGEST_NAMES[self]
 
     @property
     def seed_size(self) -> int:
@@ -36,6 +41,17 @@ class Algorithm(enum.Enum):
                 return algorithm
         raise ValueError(f"unknown algorithm {name!r}; use SHA1, SHA256 or SHA512")
 
+
+_DIGEST_NAMES = {algorithm: algorithm.value.lower() for algorithm in Algorithm}
+
+_HASHES: dict[Algorithm, type[hashes.HashAlgorithm]] = {
+    Algorithm.SHA1: hashes.SHA1,
+    Algorithm.SHA256: hashes.SHA256,
+    Algorithm.SHA512: hashes.SHA512,
+}
+
+_U32 = struct.Struct(">I")
+_U64 = struct.Struct(">Q")
 
 DIGITS_ALLOWED = (6, 8)
 PERIODS_ALLOWED = (30, 60)
@@ -80,17 +96,55 @@ def is_well_formed(code: str, digits: int) -> bool:
     return isinstance(code, str) and len(code) == digits and code.isascii() and code.isdigit()
 
 
+class OtpKey:
+    """A seed made ready for HMAC once, so every slot of a window costs one copy of it."""
+
+    __slots__ = ("_keyed", "_modulus", "params")
+
+    def __init__(self, seed: bytes, params: OtpParams) -> None:
+        self.params = params
+        self._keyed = crypto_hmac.HMAC(seed, _HASHES[params.algorithm]())
+        self._modulus = 10**params.digits
+
+    def __repr__(self) -> str:
+        return f"OtpKey(params={self.params!r})"
+
+    def value(self, step: int) -> int:
+        """The code for ``step`` as a number (RFC 4226 dynamic truncation)."""
+        mac = self._keyed.copy()
+        mac.update(step.to_bytes(8, "big"))
+        digest = mac.finalize()
+        offset = digest[-1] & 0x0F
+        binary = int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF
+        return int(binary % self._modulus)
+
+    def code(self, step: int) -> str:
+        return str(self.value(step)).zfill(self.params.digits)
+
+    def matching_steps(self, code: str, first: int, last: int) -> list[int]:
+        """Every step in ``first..last`` whose code equals ``code``, checking all of them.
+
+        ``code`` must be well-formed (see :func:`is_well_formed`), so comparing the numbers as
+        fixed-width bytes is the same as comparing the digit strings.
+        """
+        # The hot path of every verification: kept to local names on purpose.
+        pack32 = _U32.pack
+        unpack32 = _U32.unpack_from
+        pack64 = _U64.pack
+        given = pack32(int(code))
+        keyed = self._keyed
+        modulus = self._modulus
+        found: list[int] = []
+        for step in range(max(first, 0), last + 1):
+            mac = keyed.copy()
+            mac.update(pack64(step))
+            digest = mac.finalize()
+            value = (unpack32(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF) % modulus
+            if bytes_eq(pack32(value), given):
+                found.append(step)
+        return found
+
+
 def matching_steps(key: bytes, code: str, first: int, last: int, params: OtpParams) -> list[int]:
-    """Every step in ``first..last`` whose code equals ``code``, checking all of them."""
-    given = code.encode("ascii")
-    digest = params.algorithm.digest_name
-    modulus = 10**params.digits
-    digits = params.digits
-    found: list[int] = []
-    for step in range(first, last + 1):
-        mac = hmac.digest(key, step.to_bytes(8, "big"), digest)
-        offset = mac[-1] & 0x0F
-        value = (int.from_bytes(mac[offset : offset + 4], "big") & 0x7FFFFFFF) % modulus
-        if bytes_eq(str(value).zfill(digits).encode("ascii"), given):
-            found.append(step)
-    return found
+    """Every step in ``first..last`` whose code equals ``code``: :meth:`OtpKey.matching_steps`."""
+    return OtpKey(key, params).matching_steps(code, first, last)

@@ -92,7 +92,7 @@ class CodeTokenPlugin:
         tokens = self.tokens(store)
         with store.transaction():
             record = tokens.get(name)
-            result = self.verifier().check_code(record.seed, record.params, record.state, code, now)
+            result = self.verifier().check_code(record.key(), record.state, code, now)
             if result.state != record.state:
                 tokens.save_state(name, result.state)
         return result
@@ -101,9 +101,7 @@ class CodeTokenPlugin:
         tokens = self.tokens(store)
         with store.transaction():
             record = tokens.get(name)
-            result = self.verifier().resync(
-                record.seed, record.params, record.state, code1, code2, now
-            )
+            result = self.verifier().resync(record.key(), record.state, code1, code2, now)
             if result.state != record.state:
                 tokens.save_state(name, result.state)
         return result

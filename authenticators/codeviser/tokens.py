@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from authenticators.codeviser.verifier import TokenState
-from authenticators.otp import Algorithm, OtpParams
+from authenticators.otp import Algorithm, OtpKey, OtpParams
 from authenticators.protocol import Enrollment, ErrorCode, ProtocolError
 from authenticators.store import Schema, Store
 
@@ -82,6 +82,9 @@ class CodeTokenRecord:
     hardware: dict[str, Any]
     state: TokenState
     created_at: float
+
+    def key(self) -> OtpKey:
+        return OtpKey(self.seed, self.params)
 
     def enrollment(self) -> Enrollment:
         return Enrollment(

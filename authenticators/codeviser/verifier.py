@@ -7,11 +7,11 @@ one store transaction. Every slot of a window is computed and compared, match or
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from authenticators.ct import bytes_eq
-from authenticators.otp import OtpParams, hotp, is_well_formed, matching_steps
+from authenticators.otp import OtpKey, is_well_formed
 from authenticators.protocol import (
     Challenge,
     Enrollment,
@@ -29,7 +29,7 @@ class VerifierPolicy:
     max_failures: int = 3
     block_seconds: float = 300.0
     resync_window: int = 50
-    max_drift: int = 50
+    max_drift: int = 120  # an hour at 30 s: about three years of a 20 ppm crystal
 
     def __post_init__(self) -> None:
         if not 0 <= self.window <= 10:
@@ -38,9 +38,8 @@ class VerifierPolicy:
             raise ValueError("max_failures and resync_window must be positive, block_seconds >= 0")
 
 
-@dataclass(frozen=True)
-class TokenState:
-    """What the verifier remembers of one token between codes."""
+class TokenState(NamedTuple):
+    """What the verifier remembers of one token between codes (immutable, cheap to make)."""
 
     last_step: int | None = None
     drift: int = 0
@@ -51,7 +50,7 @@ class TokenState:
         return now < self.locked_until
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> TokenState:
@@ -66,8 +65,7 @@ class TokenState:
         )
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(NamedTuple):
     reason: Reason
     state: TokenState
     step: int | None = None
@@ -80,6 +78,8 @@ class CodeVerifier:
     def __init__(self, policy: VerifierPolicy | None = None, *, amr: str = "code_token") -> None:
         self.policy = policy or VerifierPolicy()
         self.amr = amr
+        self._window_steps = self.policy.window
+        self._max_drift = self.policy.max_drift
 
     # -- the protocol entry point ---------------------------------------------------------------
 
@@ -87,7 +87,7 @@ class CodeVerifier:
         self, enrollment: Enrollment, challenge: Challenge, response: Response, now: float
     ) -> Verdict:
         try:
-            seed, params, state = _unpack(enrollment)
+            key, state = _unpack(enrollment)
         except (KeyError, TypeError, ValueError):
             return Verdict(Reason.MALFORMED, kind=enrollment.kind, detail="unreadable enrollment")
         if (
@@ -102,9 +102,9 @@ class CodeVerifier:
             return Verdict(Reason.EXPIRED, kind=enrollment.kind, detail="the challenge has expired")
         payload = response.payload
         if isinstance(payload.get("proof"), str):
-            result = self.check_proof(seed, params, state, payload["proof"], challenge, now)
+            result = self.check_proof(key, state, payload["proof"], challenge, now)
         elif isinstance(payload.get("code"), str):
-            result = self.check_code(seed, params, state, payload["code"], now)
+            result = self.check_code(key, state, payload["code"], now)
         else:
             return Verdict(Reason.MALFORMED, kind=enrollment.kind, detail="no code or proof given")
         return Verdict(
@@ -118,22 +118,26 @@ class CodeVerifier:
 
     # -- checks ---------------------------------------------------------------------------------
 
-    def check_code(
-        self, seed: bytes, params: OtpParams, state: TokenState, code: object, now: float
-    ) -> CheckResult:
-        if not isinstance(code, str) or not is_well_formed(code, params.digits):
+    def check_code(self, key: OtpKey, state: TokenState, code: object, now: float) -> CheckResult:
+        params = key.params
+        # is_well_formed, inline: this is the hot path of every verification.
+        if not (
+            type(code) is str and len(code) == params.digits and code.isascii() and code.isdigit()
+        ):
             return CheckResult(
                 Reason.MALFORMED, state, detail=f"a code is exactly {params.digits} digits 0-9"
             )
-        if state.locked(now):
+        if now < state.locked_until:
             return self._locked(state, now)
-        first, last = self._window(params, state, now)
-        return self._decide(matching_steps(seed, code, first, last, params), params, state, now)
+        center = int((now - params.t0) // params.period)
+        expected = center + state.drift
+        window = self._window_steps
+        matched = key.matching_steps(code, expected - window, expected + window)
+        return self._decide(matched, center, state, now)
 
     def check_proof(
         self,
-        seed: bytes,
-        params: OtpParams,
+        key: OtpKey,
         state: TokenState,
         proof_hex: str,
         challenge: Challenge,
@@ -147,30 +151,33 @@ class CodeVerifier:
             return CheckResult(Reason.MALFORMED, state, detail="the proof is not 32 bytes")
         if state.locked(now):
             return self._locked(state, now)
-        first, last = self._window(params, state, now)
-        matched = []
-        for step in range(first, last + 1):
-            expected = code_proof(hotp(seed, step, params.digits, params.algorithm), challenge)
-            if bytes_eq(expected, proof):
-                matched.append(step)
-        return self._decide(matched, params, state, now)
+        center = key.params.step(now)
+        first, last = self._window(center, state)
+        matched = [
+            step
+            for step in range(first, last + 1)
+            if bytes_eq(code_proof(key.code(step), challenge), proof)
+        ]
+        return self._decide(matched, center, state, now)
 
     def resync(
-        self, seed: bytes, params: OtpParams, state: TokenState, code1: str, code2: str, now: float
+        self, key: OtpKey, state: TokenState, code1: str, code2: str, now: float
     ) -> CheckResult:
         """Find the token again from two consecutive codes anywhere in the wide window."""
         for code in (code1, code2):
-            if not isinstance(code, str) or not is_well_formed(code, params.digits):
+            if not isinstance(code, str) or not is_well_formed(code, key.params.digits):
                 return CheckResult(
-                    Reason.MALFORMED, state, detail=f"a code is exactly {params.digits} digits 0-9"
+                    Reason.MALFORMED,
+                    state,
+                    detail=f"a code is exactly {key.params.digits} digits 0-9",
                 )
         if state.locked(now):
             return self._locked(state, now)
-        center = params.step(now)
+        center = key.params.step(now)
         first = max(0, center - self.policy.resync_window)
         last = center + self.policy.resync_window
-        firsts = set(matching_steps(seed, code1, first, last, params))
-        seconds = matching_steps(seed, code2, first + 1, last + 1, params)
+        firsts = set(key.matching_steps(code1, first, last))
+        seconds = key.matching_steps(code2, first + 1, last + 1)
         pairs = [step for step in seconds if step - 1 in firsts]
         fresh = [s for s in pairs if state.last_step is None or s > state.last_step]
         if pairs and not fresh:
@@ -185,18 +192,20 @@ class CodeVerifier:
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _window(self, params: OtpParams, state: TokenState, now: float) -> tuple[int, int]:
-        center = params.step(now) + state.drift
-        return max(0, center - self.policy.window), max(0, center + self.policy.window)
+    def _window(self, center: int, state: TokenState) -> tuple[int, int]:
+        expected = center + state.drift
+        return max(0, expected - self.policy.window), max(0, expected + self.policy.window)
 
     def _decide(
-        self, matched: list[int], params: OtpParams, state: TokenState, now: float
+        self, matched: list[int], center: int, state: TokenState, now: float
     ) -> CheckResult:
-        fresh = [s for s in matched if state.last_step is None or s > state.last_step]
-        if fresh:
-            step = min(fresh)
-            drift = max(-self.policy.max_drift, min(self.policy.max_drift, step - params.step(now)))
-            return CheckResult(Reason.OK, TokenState(step, drift, 0, 0.0), step)
+        last = state.last_step
+        for step in matched:  # ascending: the first fresh step is the earliest one
+            if last is None or step > last:
+                drift = step - center
+                if not -self._max_drift <= drift <= self._max_drift:
+                    drift = self._max_drift if drift > 0 else -self._max_drift
+                return CheckResult(Reason.OK, TokenState(step, drift, 0, 0.0), step)
         if matched:
             return CheckResult(Reason.REPLAYED, state, detail="this code was already used")
         return self._fail(Reason.WRONG_CODE, state, now)
@@ -204,7 +213,7 @@ class CodeVerifier:
     def _fail(self, reason: Reason, state: TokenState, now: float) -> CheckResult:
         failures = state.failures + 1
         if failures >= self.policy.max_failures:
-            blocked = replace(state, failures=0, locked_until=now + self.policy.block_seconds)
+            blocked = state._replace(failures=0, locked_until=now + self.policy.block_seconds)
             return CheckResult(
                 reason,
                 blocked,
@@ -214,7 +223,7 @@ class CodeVerifier:
         left = self.policy.max_failures - failures
         return CheckResult(
             reason,
-            replace(state, failures=failures),
+            state._replace(failures=failures),
             detail=f"{left} attempt(s) left before a block",
         )
 
@@ -227,11 +236,12 @@ class CodeVerifier:
         )
 
 
-def _unpack(enrollment: Enrollment) -> tuple[bytes, OtpParams, TokenState]:
+def _unpack(enrollment: Enrollment) -> tuple[OtpKey, TokenState]:
     from authenticators.codeviser.tokens import params_from_dict
 
     record = enrollment.record
     seed = record["seed"]
     if not isinstance(seed, bytes):
         raise TypeError("seed must be bytes")
-    return seed, params_from_dict(record["params"]), TokenState.from_dict(record.get("state"))
+    key = OtpKey(seed, params_from_dict(record["params"]))
+    return key, TokenState.from_dict(record.get("state"))
