@@ -15,6 +15,7 @@ import pytest
 from authenticators.otp import OtpKey, OtpParams
 from tests.support import Emu, load_vectors
 
+RFC4226 = load_vectors("rfc-4226.txt")
 RFC6238 = load_vectors("rfc-6238.txt")
 SEEDS = {
     "SHA1": b"12345678901234567890",
@@ -39,6 +40,16 @@ def test_rfc6238_vectors_through_the_cli(emu: Emu, mode: str) -> None:
         checked = emu("codeviser", "verify", mode.lower(), vector["TOTP"], "--at", vector["TIME"])
         assert checked.exit_code == 0, checked.output
         assert "accepted" in checked.stdout
+
+
+def test_rfc4226_vectors_through_the_cli(emu: Emu) -> None:
+    """TOTP is HOTP of the time step: at time 30·c a SHA-1 token shows HOTP(c)."""
+    assert emu("codeviser", "import", uri("SHA1", 6), "--name", "hotp").exit_code == 0
+    for vector in RFC4226:
+        at = str(30 * int(vector["COUNT"]))
+        shown = emu("codeviser", "code", "hotp", "--at", at, "--json")
+        assert json.loads(shown.stdout)["code"] == vector["HOTP"]
+        assert emu("codeviser", "verify", "hotp", vector["HOTP"], "--at", at).exit_code == 0
 
 
 def test_new_code_verify_replay(emu: Emu) -> None:
