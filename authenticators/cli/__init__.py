@@ -15,6 +15,7 @@ from authenticators.store import STATE_ENV
 _COMMANDS = {
     "identity": "authenticators.cli.identity:identity",
     "login": "authenticators.cli.login:login",
+    "audit": "authenticators.cli.audit:audit",
     "codeviser": "authenticators.cli.codetoken:codeviser",
     "kodeoplaeser": "authenticators.cli.kodeoplaeser:kodeoplaeser",
     "chip": "authenticators.cli.chip:chip",

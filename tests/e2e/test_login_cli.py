@@ -50,6 +50,30 @@ def test_a_login_at_the_prompts(alice: Emu) -> None:
     assert "Login refused: replayed" in again.stderr
 
 
+def test_the_audit_trail_records_attempts_without_secrets(alice: Emu) -> None:
+    code = current_code(alice)
+    alice(
+        "login",
+        "--user-id",
+        "alice",
+        "--method",
+        "codeviser",
+        "--code",
+        code,
+        "--password",
+        PASSWORD,
+    )
+    alice("codeviser", "verify", "t1", code)
+    trail = json.loads(alice("audit", "--json").stdout)
+    assert [e["event"] for e in trail] == ["login_started", "login_finished", "code_verified"]
+    assert [e["reason"] for e in trail[1:]] == ["ok", "replayed"]
+    assert code not in json.dumps(trail)
+    assert PASSWORD not in json.dumps(trail)
+    text = alice("audit").stdout
+    assert "login_finished" in text
+    assert "alice" in text
+
+
 def test_a_wrong_password_is_refused_with_exit_1(alice: Emu) -> None:
     result = alice.run(
         "login", "--user-id", "alice", "--method", "codeviser", "--press",
