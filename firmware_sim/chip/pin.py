@@ -1,0 +1,337 @@
+"""PIN/UV auth protocols 1 and 2 and the clientPIN command (CTAP 2.1 §6.5).
+
+Holds the per-boot part of PIN state — key-agreement keys, the pinUvAuthToken with its
+permissions, and the consecutive-mismatch count that makes a power cycle necessary after three
+wrong PINs — while the retry counter (8 in all) lives in persistent state and is decremented
+*before* the PIN is compared, so pulling the plug mid-guess costs a retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from authenticators.clock import Clock
+from authenticators.ct import bytes_eq
+from firmware_sim.chip.errors import ChipError, Status
+from firmware_sim.chip.state import PIN_RETRIES_MAX, ChipState
+
+PERM_MC = 0x01
+PERM_GA = 0x02
+PERM_CM = 0x04
+PERM_BE = 0x08
+PERM_LBW = 0x10
+PERM_ACFG = 0x20
+PERM_PCMR = 0x40
+SUPPORTED_PERMISSIONS = PERM_MC | PERM_GA | PERM_CM | PERM_LBW | PERM_ACFG
+
+MAX_CONSECUTIVE_MISMATCHES = 3
+MAX_PIN_BYTES = 63
+TOKEN_LIFETIME = 600.0  # the longest usage period CTAP 2.1 §6.5.2.1 allows
+
+_HKDF_SALT = b"\x00" * 32
+
+
+class PinProtocol:
+    """PIN/UV auth protocol one: SHA-256 KDF, AES-CBC with a zero IV, 16-byte HMAC tags."""
+
+    version = 1
+
+    def __init__(self) -> None:
+        self._key = ec.generate_private_key(ec.SECP256R1())
+
+    def __repr__(self) -> str:
+        return f"PinProtocol(version={self.version})"
+
+    def regenerate(self) -> None:
+        self._key = ec.generate_private_key(ec.SECP256R1())
+
+    def key_agreement(self) -> dict[int, Any]:
+        numbers = self._key.public_key().public_numbers()
+        return {
+            1: 2,
+            3: -25,
+            -1: 1,
+            -2: numbers.x.to_bytes(32, "big"),
+            -3: numbers.y.to_bytes(32, "big"),
+        }
+
+    def shared_secret(self, peer: Any) -> bytes:
+        """ECDH with the platform's COSE key; malformed keys are INVALID_PARAMETER."""
+        if not isinstance(peer, Mapping):
+            raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "keyAgreement is not a map")
+        x, y = peer.get(-2), peer.get(-3)
+        if peer.get(1) != 2 or not isinstance(x, bytes) or not isinstance(y, bytes):
+            raise ChipError(Status.INVALID_PARAMETER, "keyAgreement is not an EC2 key")
+        if len(x) != 32 or len(y) != 32:
+            raise ChipError(Status.INVALID_PARAMETER, "keyAgreement coordinates")
+        try:
+            public = ec.EllipticCurvePublicNumbers(
+                int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
+            ).public_key()
+            z = self._key.exchange(ec.ECDH(), public)
+        except ValueError:
+            raise ChipError(Status.INVALID_PARAMETER, "keyAgreement point") from None
+        return self.kdf(z)
+
+    def kdf(self, z: bytes) -> bytes:
+        return hashlib.sha256(z).digest()
+
+    def encrypt(self, key: bytes, plaintext: bytes) -> bytes:
+        enc = Cipher(algorithms.AES(key[-32:]), modes.CBC(b"\x00" * 16)).encryptor()
+        return enc.update(plaintext) + enc.finalize()
+
+    def decrypt(self, key: bytes, ciphertext: bytes) -> bytes:
+        if not ciphertext or len(ciphertext) % 16:
+            raise ChipError(Status.INVALID_PARAMETER, "ciphertext length")
+        dec = Cipher(algorithms.AES(key[-32:]), modes.CBC(b"\x00" * 16)).decryptor()
+        return dec.update(ciphertext) + dec.finalize()
+
+    def authenticate(self, key: bytes, message: bytes) -> bytes:
+        return hmac.new(key[:32], message, hashlib.sha256).digest()[:16]
+
+    def verify(self, key: bytes, message: bytes, signature: bytes) -> bool:
+        return bytes_eq(self.authenticate(key, message), signature)
+
+
+class PinProtocolTwo(PinProtocol):
+    """PIN/UV auth protocol two: HKDF keys, random IVs, full 32-byte HMAC tags."""
+
+    version = 2
+
+    def kdf(self, z: bytes) -> bytes:
+        return _hkdf(z, b"CTAP2 HMAC key") + _hkdf(z, b"CTAP2 AES key")
+
+    def encrypt(self, key: bytes, plaintext: bytes) -> bytes:
+        iv = secrets.token_bytes(16)
+        enc = Cipher(algorithms.AES(key[-32:]), modes.CBC(iv)).encryptor()
+        return iv + enc.update(plaintext) + enc.finalize()
+
+    def decrypt(self, key: bytes, ciphertext: bytes) -> bytes:
+        if len(ciphertext) < 32 or len(ciphertext) % 16:
+            raise ChipError(Status.INVALID_PARAMETER, "ciphertext length")
+        dec = Cipher(algorithms.AES(key[-32:]), modes.CBC(ciphertext[:16])).decryptor()
+        return dec.update(ciphertext[16:]) + dec.finalize()
+
+    def authenticate(self, key: bytes, message: bytes) -> bytes:
+        return hmac.new(key[:32], message, hashlib.sha256).digest()
+
+
+def _hkdf(z: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=_HKDF_SALT, info=info).derive(z)
+
+
+@dataclass
+class PinToken:
+    """The per-boot pinUvAuthToken and what it may be used for."""
+
+    value: bytes = field(repr=False)
+    protocol: int
+    permissions: int
+    rp_id: str | None
+    issued_at: float
+    user_present: bool = False
+
+
+class ClientPin:
+    """clientPIN (0x06) and pinUvAuthParam verification for the other commands."""
+
+    def __init__(self, state: ChipState, clock: Clock) -> None:
+        self._state = state
+        self._clock = clock
+        self.protocols: dict[int, PinProtocol] = {2: PinProtocolTwo(), 1: PinProtocol()}
+        self.token: PinToken | None = None
+        self.mismatches = 0
+
+    def __repr__(self) -> str:
+        return f"ClientPin(mismatches={self.mismatches}, token={'set' if self.token else 'none'})"
+
+    def power_up(self) -> None:
+        """Per-boot state starts afresh: new keys, no token, mismatch count cleared."""
+        for protocol in self.protocols.values():
+            protocol.regenerate()
+        self.token = None
+        self.mismatches = 0
+
+    @property
+    def is_set(self) -> bool:
+        return self._state.pin_hash is not None
+
+    def protocol(self, version: Any) -> PinProtocol:
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "pinUvAuthProtocol")
+        found = self.protocols.get(version)
+        if found is None:
+            raise ChipError(Status.INVALID_PARAMETER, "unsupported pinUvAuthProtocol")
+        return found
+
+    # -- token use by other commands -------------------------------------------------------
+
+    def verify_param(
+        self,
+        protocol_version: Any,
+        message: bytes,
+        param: Any,
+        permission: int,
+        rp_id: str | None,
+    ) -> PinToken:
+        """Check a pinUvAuthParam over ``message`` and that the token grants ``permission``."""
+        if protocol_version is None:
+            raise ChipError(Status.MISSING_PARAMETER, "pinUvAuthProtocol")
+        protocol = self.protocol(protocol_version)
+        if not isinstance(param, bytes):
+            raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "pinUvAuthParam")
+        token = self.token
+        if token is None or token.protocol != protocol.version:
+            raise ChipError(Status.PIN_AUTH_INVALID, "no token")
+        if self._clock.monotonic() - token.issued_at > TOKEN_LIFETIME:
+            self.token = None
+            raise ChipError(Status.PIN_AUTH_INVALID, "token expired")
+        if not protocol.verify(token.value, message, param):
+            raise ChipError(Status.PIN_AUTH_INVALID, "pinUvAuthParam mismatch")
+        if not token.permissions & permission:
+            raise ChipError(Status.PIN_AUTH_INVALID, "permission not granted")
+        if rp_id is not None and token.rp_id is not None and token.rp_id != rp_id:
+            raise ChipError(Status.PIN_AUTH_INVALID, "token bound to another RP")
+        if rp_id is not None and token.rp_id is None and permission in (PERM_MC, PERM_GA):
+            token.rp_id = rp_id
+        return token
+
+    # -- the clientPIN command -------------------------------------------------------------
+
+    def command(self, params: Mapping[int, Any]) -> dict[int, Any]:
+        sub = params.get(2)
+        if sub is None:
+            raise ChipError(Status.MISSING_PARAMETER, "subCommand")
+        if not isinstance(sub, int) or isinstance(sub, bool):
+            raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "subCommand")
+        if sub == 0x01:
+            return {3: self._state.pin_retries, 4: self.mismatches >= MAX_CONSECUTIVE_MISMATCHES}
+        if sub not in (0x02, 0x03, 0x04, 0x05, 0x09):
+            raise ChipError(Status.INVALID_SUBCOMMAND, "clientPIN subcommand")
+        if params.get(1) is None:
+            raise ChipError(Status.MISSING_PARAMETER, "pinUvAuthProtocol")
+        protocol = self.protocol(params.get(1))
+        if sub == 0x02:
+            return {1: protocol.key_agreement()}
+        if sub == 0x03:
+            return self._set_pin(protocol, params)
+        if sub == 0x04:
+            return self._change_pin(protocol, params)
+        return self._get_token(protocol, params, with_permissions=sub == 0x09)
+
+    def _require(self, params: Mapping[int, Any], *keys: int) -> None:
+        for key in keys:
+            if params.get(key) is None:
+                raise ChipError(Status.MISSING_PARAMETER, f"parameter {key}")
+        for key in keys:
+            if key in (4, 5, 6) and not isinstance(params[key], bytes):
+                raise ChipError(Status.CBOR_UNEXPECTED_TYPE, f"parameter {key}")
+
+    def _new_pin(self, protocol: PinProtocol, shared: bytes, new_pin_enc: bytes) -> None:
+        padded = protocol.decrypt(shared, new_pin_enc)
+        if len(padded) < 64:
+            raise ChipError(Status.INVALID_PARAMETER, "padded PIN too short")
+        pin = padded.rstrip(b"\x00")
+        if len(pin) > MAX_PIN_BYTES or b"\x00" in pin:
+            raise ChipError(Status.PIN_POLICY_VIOLATION, "PIN too long")
+        try:
+            code_points = len(pin.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ChipError(Status.PIN_POLICY_VIOLATION, "PIN is not UTF-8") from None
+        if code_points < self._state.min_pin_length:
+            raise ChipError(Status.PIN_POLICY_VIOLATION, "PIN too short")
+        self._state.set_pin(hashlib.sha256(pin).digest()[:16], code_points)
+        self.mismatches = 0
+        self.token = None
+
+    def _set_pin(self, protocol: PinProtocol, params: Mapping[int, Any]) -> dict[int, Any]:
+        self._require(params, 3, 4, 5)
+        if self.is_set:
+            raise ChipError(Status.NOT_ALLOWED, "PIN already set")
+        shared = protocol.shared_secret(params[3])
+        if not protocol.verify(shared, params[5], params[4]):
+            raise ChipError(Status.PIN_AUTH_INVALID, "setPIN auth")
+        self._new_pin(protocol, shared, params[5])
+        return {}
+
+    def _check_pin(self, protocol: PinProtocol, shared: bytes, pin_hash_enc: bytes) -> None:
+        """Decrement, compare, and on a mismatch apply the retry and power-cycle rules."""
+        stored = self._state.pin_hash
+        assert stored is not None
+        retries = self._state.pin_retries - 1
+        self._state.set_pin_retries(retries)
+        pin_hash = protocol.decrypt(shared, pin_hash_enc)
+        if len(pin_hash) != 16 or not bytes_eq(pin_hash, stored):
+            protocol.regenerate()
+            self.mismatches += 1
+            if retries <= 0:
+                raise ChipError(Status.PIN_BLOCKED, "no retries left")
+            if self.mismatches >= MAX_CONSECUTIVE_MISMATCHES:
+                raise ChipError(Status.PIN_AUTH_BLOCKED, "power cycle needed")
+            raise ChipError(Status.PIN_INVALID, "wrong PIN")
+        self.mismatches = 0
+        self._state.set_pin_retries(PIN_RETRIES_MAX)
+
+    def _guard(self) -> None:
+        if not self.is_set:
+            raise ChipError(Status.PIN_NOT_SET, "no PIN")
+        if self._state.pin_retries <= 0:
+            raise ChipError(Status.PIN_BLOCKED, "no retries left")
+        if self.mismatches >= MAX_CONSECUTIVE_MISMATCHES:
+            raise ChipError(Status.PIN_AUTH_BLOCKED, "power cycle needed")
+
+    def _change_pin(self, protocol: PinProtocol, params: Mapping[int, Any]) -> dict[int, Any]:
+        self._require(params, 3, 4, 5, 6)
+        self._guard()
+        shared = protocol.shared_secret(params[3])
+        if not protocol.verify(shared, params[5] + params[6], params[4]):
+            raise ChipError(Status.PIN_AUTH_INVALID, "changePIN auth")
+        self._check_pin(protocol, shared, params[6])
+        self._new_pin(protocol, shared, params[5])
+        return {}
+
+    def _get_token(
+        self, protocol: PinProtocol, params: Mapping[int, Any], *, with_permissions: bool
+    ) -> dict[int, Any]:
+        self._require(params, 3, 6)
+        permissions = params.get(9)
+        rp_id = params.get(10)
+        if with_permissions:
+            if permissions is None:
+                raise ChipError(Status.MISSING_PARAMETER, "permissions")
+            if not isinstance(permissions, int) or isinstance(permissions, bool):
+                raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "permissions")
+            if rp_id is not None and not isinstance(rp_id, str):
+                raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "rpId")
+            if permissions <= 0:
+                raise ChipError(Status.INVALID_PARAMETER, "no permissions")
+            if permissions & ~SUPPORTED_PERMISSIONS:
+                raise ChipError(Status.UNAUTHORIZED_PERMISSION, "permission not supported")
+        else:
+            if permissions is not None or rp_id is not None:
+                raise ChipError(Status.INVALID_PARAMETER, "legacy getPinToken takes no permissions")
+            permissions, rp_id = PERM_MC | PERM_GA, None
+        self._guard()
+        shared = protocol.shared_secret(params[3])
+        self._check_pin(protocol, shared, params[6])
+        if self._state.force_pin_change:
+            raise ChipError(Status.PIN_POLICY_VIOLATION, "PIN must be changed first")
+        value = secrets.token_bytes(32)
+        self.token = PinToken(
+            value=value,
+            protocol=protocol.version,
+            permissions=permissions,
+            rp_id=rp_id,
+            issued_at=self._clock.monotonic(),
+        )
+        return {2: protocol.encrypt(shared, value)}
