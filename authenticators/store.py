@@ -138,6 +138,7 @@ class Store:
                 f"state {self.path} stayed locked by another process ({exc}); try again",
             ) from None
         self._local.depth = 1
+        self._local.created = []
         try:
             yield conn
         except BaseException:
@@ -146,6 +147,8 @@ class Store:
             raise
         self._local.depth = 0
         conn.execute("COMMIT")
+        # Tables made inside this transaction exist only now that it has committed.
+        self._ensured.update(self._local.created)
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -192,7 +195,7 @@ class Store:
                 "ON CONFLICT(namespace) DO UPDATE SET version = excluded.version",
                 (schema.namespace, schema.version),
             )
-        self._ensured.add(schema.namespace)
+            self._local.created.append(schema.namespace)
 
     def integrity_check(self) -> bool:
         with self.read() as conn:

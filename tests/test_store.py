@@ -85,3 +85,12 @@ def test_the_environment_variable_picks_the_directory(
 ) -> None:
     monkeypatch.setenv("MITID_EMU_STATE", str(tmp_path / "from-env"))
     assert Store().directory == tmp_path / "from-env"
+
+
+def test_tables_made_in_a_transaction_that_rolls_back_are_made_again(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.ensure(NOTES)  # first use, inside a caller's transaction
+        raise RuntimeError("the caller's work failed")
+    store.ensure(NOTES)
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO notes(text) VALUES ('x')")
