@@ -476,7 +476,8 @@ def login_step(step: LoginStep) -> Response:
     """The login screen for an app login: show the QR frames, wait for the phone's answer."""
     plugin = app_plugin()
     env = step.env
-    qr_dir = os.environ.get(QR_DIR_ENV)
+    from_env = os.environ.get(QR_DIR_ENV)
+    qr_dir = step.qr_dir or (Path(from_env).expanduser() if from_env else None)
     level = step.service.pending(step.challenge.transaction_id).level
     screen = LoginScreen(
         env.store(),
@@ -484,7 +485,7 @@ def login_step(step: LoginStep) -> Response:
         step.challenge,
         level=level,
         policy=plugin.policy,
-        qr_dir=Path(qr_dir).expanduser() if qr_dir else None,
+        qr_dir=qr_dir,
     )
     screen.open()
     step.say(

@@ -6,6 +6,7 @@ import importlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 
@@ -45,6 +46,7 @@ class LoginStep:
     code: str | None
     press: bool
     as_json: bool
+    qr_dir: Path | None = None
 
     @property
     def authenticator_id(self) -> str:
@@ -131,6 +133,16 @@ def step_for(kind: str) -> Callable[[LoginStep], Response] | None:
 @click.option("--code", help="The code (asked for when left out).")
 @click.option("--password", help="The password (asked for when left out).")
 @click.option("--press", is_flag=True, help="Let the emulated token press its own button.")
+@click.option(
+    "--mobile",
+    is_flag=True,
+    help="An app login started on the phone itself: no QR channel binding.",
+)
+@click.option(
+    "--qr-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the app login's QR frames as PNG files here.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_env
 @user_errors
@@ -146,6 +158,8 @@ def login(
     code: str | None,
     password: str | None,
     press: bool,
+    mobile: bool,
+    qr_dir: Path | None,
     as_json: bool,
 ) -> None:
     """Log in as a service provider would: challenge, the method's step, password, verdict.
@@ -160,6 +174,8 @@ def login(
         raise UserError("give --code or --press, not both")
     if code is not None and not (code.isascii() and code.isdigit()):
         raise UserError("--code takes digits 0-9 only")
+    if (mobile or qr_dir is not None) and kind != "app":
+        raise UserError("--mobile and --qr-dir are for app logins (--method app)")
     ref = ReferenceText.parse(reference_text, action)
     service = LoginService(env.store(), env.clock)
     try:
@@ -170,6 +186,7 @@ def login(
             reference_text=ref,
             authenticator_id=authenticator_id,
             level=Level(level),
+            extra={"mobile": True} if mobile else None,
         )
     except ProtocolError as exc:
         if exc.code is ErrorCode.PARALLEL_SESSION:
@@ -177,7 +194,7 @@ def login(
         raise
     eligible = service.pending(challenge.transaction_id).eligible
     chosen = ", ".join(eligible)
-    step = LoginStep(env, service, challenge, eligible, code, press, as_json)
+    step = LoginStep(env, service, challenge, eligible, code, press, as_json, qr_dir)
     step.say(f"Service provider: {challenge.service_provider}")
     step.say(f"Reference text:   [{ref.header.value}] {ref.body}")
     step.say(

@@ -328,6 +328,32 @@ def test_login_with_the_app_json_and_png_frames(
     assert len(list((tmp_path / "qr").glob("*.png"))) == 2
 
 
+def test_login_with_the_app_png_frames_by_option(state_dir: Path, tmp_path: Path) -> None:
+    result = login_with(state_dir, look_and_approve, "--qr-dir", str(tmp_path / "qr"))
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "qr").glob("*.png"))) == 2
+
+
+def test_a_mobile_login_is_approved_without_scanning(state_dir: Path) -> None:
+    def approve_unscanned(held: Phone, _: StateExchange) -> None:
+        if held.request().shown:
+            held.approve()
+
+    result = login_with(state_dir, approve_unscanned, "--mobile")
+    assert result.exit_code == 0, result.output
+    assert "Login accepted" in result.stdout
+    # The phone refuses the same unscanned approval of a desktop login.
+    desktop = login_with(state_dir.parent / "desktop", approve_unscanned)
+    assert "scan the QR code on the login screen first" in desktop.stderr
+    assert "Login accepted" not in desktop.stdout
+
+
+def test_app_options_are_for_app_logins(emu: Emu) -> None:
+    result = emu("login", "--user-id", "x", "--method", "codeviser", "--mobile")
+    assert result.exit_code == 2
+    assert "for app logins" in result.stderr
+
+
 def test_login_with_the_app_rejected(state_dir: Path) -> None:
     result = login_with(state_dir, lambda held, _: held.reject())
     assert result.exit_code == 1
