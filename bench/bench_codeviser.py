@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pyotp
 
-from authenticators.clock import FrozenClock, SystemClock
+from authenticators.clock import FrozenClock
 from authenticators.codeviser.plugin import CodeTokenPlugin
 from authenticators.codeviser.seeds import SeedImport
 from authenticators.codeviser.verifier import CodeVerifier, TokenState
@@ -26,7 +26,7 @@ from authenticators.store import Store
 T0 = 1_700_000_000.0
 
 
-def rate(fn: Callable[[], object], seconds: float = 1.0) -> float:
+def rate(fn: Callable[[], object], seconds: float) -> float:
     """Calls per second, measured over batches until ``seconds`` have passed."""
     count = 0
     start = time.perf_counter()
@@ -39,37 +39,46 @@ def rate(fn: Callable[[], object], seconds: float = 1.0) -> float:
             return count / elapsed
 
 
+def compare(baseline: Callable[[], object], ours: Callable[[], object]) -> tuple[float, float]:
+    """Best rates of the two, measured in alternating rounds so that load on the machine
+    weighs on both alike (the best of several runs, as ``timeit`` advises)."""
+    best_base = best_ours = 0.0
+    for _ in range(6):
+        best_base = max(best_base, rate(baseline, 0.25))
+        best_ours = max(best_ours, rate(ours, 0.25))
+    return best_base, best_ours
+
+
 def main() -> None:
     seed = secrets.token_bytes(20)
     params = OtpParams()
     step = params.step(T0)
-    code = hotp(seed, step)
     totp = pyotp.TOTP(base64.b32encode(seed).decode())
     verifier = CodeVerifier()
     state = TokenState()
     key = OtpKey(seed, params)  # an in-memory token: its seed made ready once
-    clock = SystemClock()
 
-    # As the issue names it: pyotp's verify of a current code at the current time.
-    live = totp.now()
-    assert totp.verify(live, valid_window=1)
-    assert verifier.check_code(key, state, live, clock.now()).reason is Reason.OK
-    baseline = rate(lambda: totp.verify(live, valid_window=1))
-    ours = rate(lambda: verifier.check_code(key, state, live, clock.now()))
-    print(f"pyotp TOTP.verify(code, valid_window=1):     {baseline:10,.0f} /s  (baseline)")
+    # pyotp stops at the first matching slot, so where the code falls decides its cost; ours
+    # always checks all three. The headline is the middle slot (pyotp's average over the three).
+    ratios = {}
+    for name, offset in (("first slot", -1), ("middle slot", 0), ("last slot", 1)):
+        code = hotp(seed, step + offset)
+        assert totp.verify(code, for_time=int(T0), valid_window=1)
+        assert verifier.check_code(key, state, code, T0).reason is Reason.OK
+        base, ours = compare(
+            lambda code=code: totp.verify(code, for_time=int(T0), valid_window=1),
+            lambda code=code: verifier.check_code(key, state, code, T0),
+        )
+        ratios[name] = (base, ours)
+    base, ours = ratios["middle slot"]
+    print(f"pyotp TOTP.verify(code, valid_window=1):     {base:10,.0f} /s  (baseline)")
     print(
         f"constant-time ±1 window verify, in memory:   {ours:10,.0f} /s  "
-        f"ratio {ours / baseline:.2f}x (target >= 3x)"
+        f"ratio {ours / base:.2f}x (target >= 3x)"
     )
-
-    # The same at a fixed time, the code in the middle slot (pyotp stops after two codes).
-    assert totp.verify(code, for_time=int(T0), valid_window=1)
-    fixed_base = rate(lambda: totp.verify(code, for_time=int(T0), valid_window=1))
-    fixed_ours = rate(lambda: verifier.check_code(key, state, code, T0))
-    print(
-        f"  at a fixed time: pyotp {fixed_base:,.0f} /s, ours {fixed_ours:,.0f} /s, "
-        f"ratio {fixed_ours / fixed_base:.2f}x"
-    )
+    for name in ("first slot", "last slot"):
+        b_, o_ = ratios[name]
+        print(f"  code in the {name}: pyotp {b_:,.0f} /s, ours {o_:,.0f} /s, ratio {o_ / b_:.2f}x")
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(tmp)
@@ -85,7 +94,7 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         print(
             f"verify through the store (state committed): {n / elapsed:10,.0f} /s  "
-            f"ratio {n / elapsed / baseline:.2f}x of pyotp in memory (target >= 5,000/s)"
+            "(target >= 5,000/s)"
         )
 
 
