@@ -377,3 +377,7 @@ class PushPlugin(Protocol):
         authenticator_ids: list[str],
         now: float,
     ) -> None: ...
+
+    def on_abandon(self, store: Store, transaction_id: str, now: float) -> None:
+        """The login was broken off before an answer: take the push back."""
+        ...

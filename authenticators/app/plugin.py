@@ -94,5 +94,8 @@ class AppPlugin:
             pin_required=pin_required(challenge, self.policy),
         )
 
+    def on_abandon(self, store: Store, transaction_id: str, now: float) -> None:
+        StateExchange(store).close(transaction_id, now)
+
 
 plugin = AppPlugin()

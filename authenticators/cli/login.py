@@ -202,7 +202,11 @@ def login(
         f"{challenge.expires_at - challenge.issued_at:.0f} s)"
     )
     step.say(f"User ID:          {user_id}, with {kind} {chosen}")
-    response = run_step(step)
+    try:
+        response = run_step(step)
+    except BaseException:  # a device error, Ctrl-C, a bad entry: this login gets no answer
+        service.abandon(challenge.transaction_id)
+        raise
     if plugin.needs_password and password is None:
         password = _ask_password(as_json)
     result = service.complete(challenge.transaction_id, response, password)

@@ -208,6 +208,37 @@ class LoginService:
             level=Level(row["requested_level"]),
         )
 
+    def abandon(self, transaction_id: str, detail: str = "the login was broken off") -> None:
+        """End a login that will get no answer (the device failed, the user gave up)."""
+        with self.store.transaction() as conn:
+            tx = conn.execute(
+                "SELECT * FROM login_transactions WHERE id = ?", (transaction_id,)
+            ).fetchone()
+            if tx is None or tx["status"] != PENDING:
+                return
+            now = self.clock.now()
+            conn.execute(
+                "UPDATE login_transactions SET status = ?, reason = ?, finished_at = ?"
+                " WHERE id = ?",
+                ("abandoned", Reason.NOT_APPROVED.value, now, transaction_id),
+            )
+            plugin = registry.get(tx["kind"])
+            if isinstance(plugin, PushPlugin):
+                plugin.on_abandon(self.store, transaction_id, now)
+            identity = self.identities.by_uuid(tx["identity_uuid"])
+            self.audit.record(
+                AuditEvent(
+                    now,
+                    "login_abandoned",
+                    identity.user_id,
+                    tx["kind"],
+                    tx["authenticator_id"],
+                    transaction_id,
+                    Reason.NOT_APPROVED.value,
+                    detail=detail,
+                )
+            )
+
     def complete(
         self, transaction_id: str, response: Response, password: str | None = None
     ) -> LoginResult:

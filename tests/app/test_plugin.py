@@ -18,6 +18,7 @@ from authenticators.protocol import (
     ProtocolError,
     PushPlugin,
     Reason,
+    Response,
 )
 from tests.app.helpers import PIN, SP, USER, approve_login, begin, enroll, open_screen, phone
 
@@ -94,6 +95,20 @@ def test_a_parallel_login_is_refused_while_the_first_is_pending(
     assert begin(service, user="bob")  # another identity is not affected
     clock.advance(first.expires_at - clock.now())
     assert begin(service)  # the first has expired
+
+
+def test_an_abandoned_login_frees_the_app_and_cannot_be_completed(
+    service: LoginService, app_id: str
+) -> None:
+    first = begin(service)
+    service.abandon(first.transaction_id)
+    assert phone(service, app_id).inbox() == []  # the push was taken back
+    second = begin(service)  # no longer a parallel login
+    assert second.transaction_id != first.transaction_id
+    events = [e["event"] for e in service.audit.recent()]
+    assert "login_abandoned" in events
+    stale = Response(first.transaction_id, "app", app_id, {})
+    assert service.complete(first.transaction_id, stale).verdict.reason is Reason.REPLAYED
 
 
 def test_a_new_login_may_start_once_the_first_is_answered(

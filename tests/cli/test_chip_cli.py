@@ -224,6 +224,8 @@ def test_an_unplugged_key_fails_the_login_clearly(emu: Emu, hid: FakeHidApi, per
     assert_user_error(result, "hid:auto", "no FIDO security key")
     assert_user_error(emu("chip", "authenticate", "key"), "hid:auto")
     assert _state(emu) == before
+    trail = json.loads(emu("audit", "--json").stdout)
+    assert [e["event"] for e in trail[-2:]] == ["login_started", "login_abandoned"]
 
 
 def test_a_key_unplugged_mid_command(
