@@ -20,6 +20,9 @@ _COMMANDS = {
     "kodeoplaeser": "authenticators.cli.kodeoplaeser:kodeoplaeser",
     "chip": "authenticators.cli.chip:chip",
     "app": "authenticators.cli.app:app",
+    "serve": "authenticators.cli.serve:serve",
+    "keys": "authenticators.cli.keys:keys",
+    "clients": "authenticators.cli.clients:clients",
 }
 
 

@@ -15,6 +15,8 @@ class CoreErrorCode(enum.Enum):
     UNKNOWN_TRANSACTION = "unknown_transaction"
     INSUFFICIENT_LEVEL = "insufficient_level"
     NO_PASSWORD = "no_password"  # noqa: S105 - an error code, not a password
+    UNKNOWN_ORGANISATION = "unknown_organisation"
+    DUPLICATE_ORGANISATION = "duplicate_organisation"
 
 
 class CoreError(Exception):

@@ -1,0 +1,109 @@
+"""The control API's frame: the admin token, the library's errors as JSON 4xx, work off the loop."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authenticators.core.errors import CoreError, CoreErrorCode
+from authenticators.protocol import ErrorCode, ProtocolError
+from authenticators.server.clients import ClientError
+from authenticators.server.context import Services
+from authenticators.server.http import ApiError
+from authenticators.store import StoreError, StoreErrorCode
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+Handler = Callable[[Request, Services], Awaitable[Response]]
+
+_CORE_STATUS = {
+    CoreErrorCode.UNKNOWN_IDENTITY: (404, "not_found"),
+    CoreErrorCode.UNKNOWN_ORGANISATION: (404, "not_found"),
+    CoreErrorCode.UNKNOWN_TRANSACTION: (404, "not_found"),
+    CoreErrorCode.NOT_LINKED: (404, "not_found"),
+    CoreErrorCode.DUPLICATE_IDENTITY: (409, "conflict"),
+    CoreErrorCode.DUPLICATE_ORGANISATION: (409, "conflict"),
+    CoreErrorCode.ALREADY_LINKED: (409, "conflict"),
+}
+_PROTOCOL_STATUS = {
+    ErrorCode.UNKNOWN_KIND: (404, "not_found"),
+    ErrorCode.UNKNOWN_AUTHENTICATOR: (404, "not_found"),
+    ErrorCode.CONFLICT: (409, "conflict"),
+    ErrorCode.PARALLEL_SESSION: (409, "conflict"),
+}
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def as_api_error(exc: Exception) -> ApiError | None:
+    """The library's error as the API's, or None for anything unexpected."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, CoreError):
+        status, error = _CORE_STATUS.get(exc.code, (400, "invalid_request"))
+        return ApiError(status, error, exc.message)
+    if isinstance(exc, ProtocolError):
+        status, error = _PROTOCOL_STATUS.get(exc.code, (400, "invalid_request"))
+        return ApiError(status, error, exc.message)
+    if isinstance(exc, ClientError):
+        if exc.unknown:
+            return ApiError(404, "not_found", exc.message)
+        return ApiError(
+            409 if exc.conflict else 400,
+            "conflict" if exc.conflict else "invalid_request",
+            exc.message,
+        )
+    if isinstance(exc, StoreError) and exc.code is StoreErrorCode.BUSY:
+        return ApiError(503, "temporarily_unavailable", exc.message)
+    return None
+
+
+def check_admin(request: Request, services: Services) -> None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or not services.admin(token.strip()):
+        raise ApiError(
+            401,
+            "unauthorized",
+            "send the admin token printed by `mitid-emu serve` as 'Authorization: Bearer TOKEN'",
+            {"WWW-Authenticate": 'Bearer realm="mitid-emulator"'},
+        )
+
+
+def admin_endpoint(func: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Guard a control API handler with the admin token and turn errors into JSON 4xx."""
+
+    @functools.wraps(func)
+    async def endpoint(request: Request) -> Response:
+        services = services_of(request)
+        try:
+            check_admin(request, services)
+            return await func(request, services)
+        except Exception as exc:
+            error = as_api_error(exc)
+            if error is None:
+                raise
+            return error.response()
+
+    return endpoint
+
+
+async def off_loop(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run blocking work (the store, password hashing) in the thread pool."""
+    return await run_in_threadpool(func, *args, **kwargs)
+
+
+def path_param(request: Request, name: str) -> str:
+    value: Any = request.path_params.get(name)
+    if not isinstance(value, str) or not value or len(value) > 200:
+        raise ApiError(404, "not_found", f"no such {name}")
+    return value

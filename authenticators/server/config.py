@@ -1,0 +1,62 @@
+"""The server's settings: where it listens, what it calls itself, how long things live."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from authenticators.protocol import Level
+
+CONFIG_ENV = "MITID_EMU_SERVER_CONFIG"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything a worker needs to build the app; passed to worker processes as JSON."""
+
+    state_dir: str | None = None
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    issuer: str = ""
+    admin_token: str | None = field(default=None, repr=False)
+    clients_file: str | None = None
+    service_provider: str = "Demo Service"
+    default_level: str = Level.SUBSTANTIAL.value
+    code_lifetime: float = 60.0
+    token_lifetime: float = 3600.0
+    flow_lifetime: float = 1800.0
+    body_limit: int = 64 * 1024
+    clock_cache: float = 0.1
+    key_refresh: float = 5.0
+
+    @property
+    def issuer_url(self) -> str:
+        if self.issuer:
+            return self.issuer.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def state_path(self) -> Path | None:
+        return Path(self.state_dir) if self.state_dir else None
+
+    def with_port(self, port: int) -> ServerConfig:
+        return replace(self, port=port)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ServerConfig:
+        data: dict[str, Any] = json.loads(text)
+        return cls(**data)
+
+    @classmethod
+    def from_env(cls) -> ServerConfig:
+        text = os.environ.get(CONFIG_ENV)
+        return cls.from_json(text) if text else cls()

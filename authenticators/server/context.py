@@ -1,0 +1,73 @@
+"""Everything one server process holds: the state, the shared clock, the services over them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from authenticators.core.identities import IdentityRepository
+from authenticators.core.login import LoginService
+from authenticators.core.organisations import OrganisationRepository
+from authenticators.server.clients import ClientRegistry
+from authenticators.server.config import ServerConfig
+from authenticators.server.flows import FlowStore
+from authenticators.server.keys import KeyRing, KeyStore
+from authenticators.server.oidc.models import GrantStore
+from authenticators.server.settings import TokenCheck, admin_token
+from authenticators.server.state_clock import StateClock
+from authenticators.store import Store
+
+if TYPE_CHECKING:
+    from authenticators.server.oidc.server import EmuAuthorizationServer
+    from authenticators.server.steps.base import LoginStep
+
+
+@dataclass
+class Services:
+    config: ServerConfig
+    store: Store
+    clock: StateClock
+    login: LoginService
+    identities: IdentityRepository
+    organisations: OrganisationRepository
+    clients: ClientRegistry
+    keys: KeyStore
+    keyring: KeyRing
+    grants: GrantStore
+    flows: FlowStore
+    admin: TokenCheck = field(repr=False)
+    steps: dict[str, LoginStep] = field(default_factory=dict)
+    oauth: EmuAuthorizationServer | None = None
+
+    @property
+    def authorization_server(self) -> EmuAuthorizationServer:
+        assert self.oauth is not None
+        return self.oauth
+
+
+def build_services(config: ServerConfig, store: Store | None = None) -> Services:
+    from authenticators.server.oidc.server import EmuAuthorizationServer
+    from authenticators.server.steps import load_steps
+
+    store = store or Store(config.state_path)
+    clock = StateClock(store, config.clock_cache)
+    keys = KeyStore(store, clock)
+    token = admin_token(store, config.admin_token) if config.admin_token else admin_token(store)
+    services = Services(
+        config=config,
+        store=store,
+        clock=clock,
+        login=LoginService(store, clock),
+        identities=IdentityRepository(store, clock),
+        organisations=OrganisationRepository(store, clock),
+        clients=ClientRegistry(store, clock),
+        keys=keys,
+        keyring=KeyRing(keys, config.key_refresh),
+        grants=GrantStore(store, clock),
+        flows=FlowStore(store, clock, config.flow_lifetime),
+        admin=TokenCheck(token),
+    )
+    services.steps = load_steps()
+    services.oauth = EmuAuthorizationServer(services)
+    services.keyring.refresh()
+    return services

@@ -1,0 +1,389 @@
+"""The emulator control API under ``/emulator/``: JSON, guarded by the admin token.
+
+Create, list and delete identities and companies; enroll authenticators of every kind that has a
+login step; read a code token's current code; list pending logins; freeze and move the clock;
+register clients; rotate keys; reset everything. Described by ``/emulator/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from authenticators import registry
+from authenticators.core.identities import Identity
+from authenticators.server.api import admin_endpoint, off_loop, path_param, services_of
+from authenticators.server.context import Services
+from authenticators.server.http import ApiError, Fields, read_json
+from authenticators.server.openapi import openapi_document
+
+# Kept by a reset: the signing keys (clients cache the JWKS), the admin token, schema versions.
+KEEP_ON_RESET = {"schema_versions", "signing_keys", "server_settings", "emulator_clock"}
+
+
+def _json(data: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(data, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def identity_json(services: Services, identity: Identity) -> dict[str, Any]:
+    data = identity.to_dict(with_cpr=True)
+    data["organisations"] = [m.to_dict() for m in services.organisations.memberships(identity.uuid)]
+    return data
+
+
+async def _body(request: Request, services: Services, allowed: set[str] | None) -> Fields:
+    return Fields(await read_json(request, services.config.body_limit), allowed)
+
+
+# -- identities ------------------------------------------------------------------------------
+
+
+async def list_identities(request: Request, services: Services) -> Response:
+    def work() -> list[dict[str, Any]]:
+        return [identity_json(services, i) for i in services.identities.list()]
+
+    return _json({"identities": await off_loop(work)})
+
+
+IDENTITY_FIELDS = {
+    "user_id",
+    "name",
+    "password",
+    "cpr",
+    "birthdate",
+    "authenticators",
+    "organisations",
+}
+
+
+async def create_identity(request: Request, services: Services) -> Response:
+    fields = await _body(request, services, IDENTITY_FIELDS)
+    user_id = fields.req_text("user_id", max_length=64)
+    name = fields.req_text("name", max_length=200)
+    password = fields.text("password", max_length=256)
+    cpr = fields.text("cpr", max_length=16)
+    birthdate = fields.text("birthdate", max_length=16)
+    wanted = fields.objects("authenticators")
+    orgs = fields.objects("organisations")
+
+    def work() -> dict[str, Any]:
+        with services.store.transaction():
+            identity = services.identities.create(
+                user_id, name, birthdate=birthdate, cpr=cpr, password=password
+            )
+            enrolled = [_enroll(services, identity.user_id, Fields(w)) for w in wanted]
+            for org in orgs:
+                _join(services, identity.user_id, Fields(org, {"cvr", "name", "roles"}))
+            data = identity_json(services, services.identities.get(identity.user_id))
+        data["enrolled"] = enrolled
+        return data
+
+    return _json(await off_loop(work), 201)
+
+
+async def get_identity(request: Request, services: Services) -> Response:
+    user_id = path_param(request, "user_id")
+
+    def work() -> dict[str, Any]:
+        return identity_json(services, services.identities.get(user_id))
+
+    return _json(await off_loop(work))
+
+
+async def delete_identity(request: Request, services: Services) -> Response:
+    user_id = path_param(request, "user_id")
+    await off_loop(services.identities.delete, user_id)
+    return _json({"deleted": user_id})
+
+
+# -- authenticators ----------------------------------------------------------------------------
+
+
+def _enroll(services: Services, user_id: str, fields: Fields) -> dict[str, Any]:
+    kind = fields.req_text("kind", max_length=32)
+    step = services.steps.get(kind)
+    if step is None:
+        known = ", ".join(sorted(services.steps)) or "none"
+        raise ApiError(
+            404, "not_found", f"no login step for authenticator kind {kind!r}; known: {known}"
+        )
+    allowed = {"kind", *step.enroll_fields(kind)}
+    return step.enroll(services, kind, user_id, Fields(fields.data, allowed))
+
+
+async def add_authenticator(request: Request, services: Services) -> Response:
+    user_id = path_param(request, "user_id")
+    fields = await _body(request, services, None)
+    return _json(await off_loop(_enroll, services, user_id, fields), 201)
+
+
+async def remove_authenticator(request: Request, services: Services) -> Response:
+    user_id = path_param(request, "user_id")
+    kind = path_param(request, "kind")
+    auth_id = path_param(request, "authenticator_id")
+    await off_loop(services.identities.remove_authenticator, user_id, kind, auth_id)
+    return _json({"removed": {"user_id": user_id, "kind": kind, "id": auth_id}})
+
+
+async def list_kinds(request: Request, services: Services) -> Response:
+    kinds = [
+        {"kind": kind, "amr": registry.get(kind).amr, "login_step": kind in services.steps}
+        for kind in registry.kinds()
+    ]
+    return _json({"kinds": kinds})
+
+
+# -- organisations -----------------------------------------------------------------------------
+
+
+async def list_organisations(request: Request, services: Services) -> Response:
+    orgs = await off_loop(services.organisations.list)
+    return _json({"organisations": [o.to_dict() for o in orgs]})
+
+
+async def create_organisation(request: Request, services: Services) -> Response:
+    fields = await _body(request, services, {"cvr", "name"})
+    cvr = fields.req_text("cvr", max_length=16)
+    name = fields.req_text("name", max_length=200)
+    org = await off_loop(services.organisations.create, cvr, name)
+    return _json(org.to_dict(), 201)
+
+
+async def delete_organisation(request: Request, services: Services) -> Response:
+    cvr = path_param(request, "cvr")
+    await off_loop(services.organisations.delete, cvr)
+    return _json({"deleted": cvr})
+
+
+def _join(services: Services, user_id: str, fields: Fields) -> None:
+    cvr = fields.req_text("cvr", max_length=16)
+    name = fields.text("name", max_length=200)
+    roles = fields.texts("roles", max_items=32, max_length=64) or []
+    with services.store.transaction():
+        if name is not None and cvr not in {o.cvr for o in services.organisations.list()}:
+            services.organisations.create(cvr, name)
+        services.organisations.add_member(user_id, cvr, roles)
+
+
+async def add_membership(request: Request, services: Services) -> Response:
+    user_id = path_param(request, "user_id")
+    cvr = path_param(request, "cvr")
+    fields = await _body(request, services, {"roles"})
+    roles = fields.texts("roles", max_items=32, max_length=64) or []
+
+    def work() -> dict[str, Any]:
+        services.organisations.add_member(user_id, cvr, roles)
+        return identity_json(services, services.identities.get(user_id))
+
+    return _json(await off_loop(work))
+
+
+async def remove_membership(request: Request, services: Services) -> Response:
+    user_id = path_param(request, "user_id")
+    cvr = path_param(request, "cvr")
+    await off_loop(services.organisations.remove_member, user_id, cvr)
+    return _json({"removed": {"user_id": user_id, "cvr": cvr}})
+
+
+# -- clients -----------------------------------------------------------------------------------
+
+
+async def list_clients(request: Request, services: Services) -> Response:
+    clients = await off_loop(services.clients.list)
+    return _json({"clients": [c.to_dict() for c in clients]})
+
+
+async def create_client(request: Request, services: Services) -> Response:
+    fields = await _body(
+        request,
+        services,
+        {"client_id", "redirect_uris", "public", "client_secret", "name", "scopes"},
+    )
+    client_id = fields.req_text("client_id", max_length=128)
+    uris = fields.texts("redirect_uris", max_items=20, max_length=2000)
+    if not uris:
+        raise ApiError(400, "invalid_request", "field 'redirect_uris' needs at least one URI")
+    public = fields.flag("public")
+    secret = fields.text("client_secret", max_length=512)
+    name = fields.text("name", max_length=200)
+    scopes = fields.texts("scopes", max_items=10, max_length=64)
+
+    def work() -> dict[str, Any]:
+        client, made = services.clients.add(
+            client_id, uris, name=name, public=public, secret=secret, scopes=scopes, source="api"
+        )
+        data = client.to_dict()
+        if made is not None:
+            data["client_secret"] = made
+        return data
+
+    return _json(await off_loop(work), 201)
+
+
+async def delete_client(request: Request, services: Services) -> Response:
+    client_id = path_param(request, "client_id")
+    await off_loop(services.clients.remove, client_id)
+    return _json({"deleted": client_id})
+
+
+# -- logins, clock, keys, reset ----------------------------------------------------------------
+
+
+async def pending_logins(request: Request, services: Services) -> Response:
+    kind = request.query_params.get("kind")
+
+    def work() -> list[dict[str, Any]]:
+        now = services.clock.now()
+        with services.store.read() as conn:
+            rows = conn.execute(
+                "SELECT t.id, t.kind, t.eligible, t.challenge, t.requested_level, t.created_at,"
+                " t.expires_at, i.user_id FROM login_transactions t"
+                " JOIN identities i ON i.uuid = t.identity_uuid"
+                " WHERE t.status = 'pending' AND t.expires_at > ? ORDER BY t.created_at",
+                (now,),
+            ).fetchall()
+        found = []
+        for row in rows:
+            if kind and row["kind"] != kind:
+                continue
+            challenge = services.login.pending(row["id"]).challenge
+            found.append(
+                {
+                    "transaction_id": row["id"],
+                    "user_id": row["user_id"],
+                    "kind": row["kind"],
+                    "level": row["requested_level"],
+                    "service_provider": challenge.service_provider,
+                    "reference_text": {
+                        "header": challenge.reference_text.header.value,
+                        "body": challenge.reference_text.body,
+                    },
+                    "created_at": row["created_at"],
+                    "expires_at": row["expires_at"],
+                }
+            )
+        return found
+
+    return _json({"logins": await off_loop(work)})
+
+
+def _clock_json(services: Services) -> dict[str, Any]:
+    setting = services.clock.setting()
+    return {
+        "now": services.clock.now(),
+        "frozen": setting.frozen_at is not None,
+        "offset": setting.offset,
+    }
+
+
+async def get_clock(request: Request, services: Services) -> Response:
+    return _json(await off_loop(_clock_json, services))
+
+
+async def set_clock(request: Request, services: Services) -> Response:
+    fields = await _body(request, services, {"freeze", "at", "advance", "reset"})
+    at = fields.number("at", minimum=0, maximum=4_102_444_800)  # up to year 2100
+    advance = fields.number("advance", minimum=-10 * 365 * 86400, maximum=10 * 365 * 86400)
+    reset = fields.flag("reset")
+    freeze = fields.data.get("freeze")
+    if freeze is not None and not isinstance(freeze, bool):
+        raise ApiError(400, "invalid_request", "field 'freeze' must be true or false")
+
+    def work() -> dict[str, Any]:
+        clock = services.clock
+        with services.store.transaction():
+            if reset:
+                clock.reset()
+            if freeze is True:
+                clock.freeze(at)
+            elif at is not None:
+                clock.set(at)
+            if freeze is False:
+                clock.unfreeze()
+            if advance is not None:
+                clock.advance(advance)
+        return _clock_json(services)
+
+    return _json(await off_loop(work))
+
+
+async def rotate_keys(request: Request, services: Services) -> Response:
+    def work() -> dict[str, Any]:
+        kid = services.keys.rotate(keep_published=services.config.token_lifetime + 60)
+        services.keyring.refresh()
+        return {"active": kid, "keys": [k.to_dict() for k in services.keys.list()]}
+
+    return _json(await off_loop(work))
+
+
+def reset_state(services: Services) -> None:
+    """Forget every identity, token, company, client, login and audit record."""
+    with services.store.transaction() as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            ).fetchall()
+        ]
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        for table in tables:
+            if table not in KEEP_ON_RESET:
+                conn.execute(f'DELETE FROM "{table}"')  # noqa: S608 - names from sqlite_master
+        services.clock.reset()
+    if services.config.clients_file:
+        from pathlib import Path
+
+        services.clients.load_file(Path(services.config.clients_file))
+
+
+async def reset(request: Request, services: Services) -> Response:
+    await off_loop(reset_state, services)
+    return _json({"reset": True})
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document(services_of(request)))
+
+
+def routes() -> list[BaseRoute]:
+    a = admin_endpoint
+    return [
+        Route("/emulator/openapi.json", openapi, methods=["GET"]),
+        Route("/emulator/identities", a(list_identities), methods=["GET"]),
+        Route("/emulator/identities", a(create_identity), methods=["POST"]),
+        Route("/emulator/identities/{user_id}", a(get_identity), methods=["GET"]),
+        Route("/emulator/identities/{user_id}", a(delete_identity), methods=["DELETE"]),
+        Route(
+            "/emulator/identities/{user_id}/authenticators", a(add_authenticator), methods=["POST"]
+        ),
+        Route(
+            "/emulator/identities/{user_id}/authenticators/{kind}/{authenticator_id}",
+            a(remove_authenticator),
+            methods=["DELETE"],
+        ),
+        Route(
+            "/emulator/identities/{user_id}/organisations/{cvr}",
+            a(add_membership),
+            methods=["PUT"],
+        ),
+        Route(
+            "/emulator/identities/{user_id}/organisations/{cvr}",
+            a(remove_membership),
+            methods=["DELETE"],
+        ),
+        Route("/emulator/kinds", a(list_kinds), methods=["GET"]),
+        Route("/emulator/organisations", a(list_organisations), methods=["GET"]),
+        Route("/emulator/organisations", a(create_organisation), methods=["POST"]),
+        Route("/emulator/organisations/{cvr}", a(delete_organisation), methods=["DELETE"]),
+        Route("/emulator/clients", a(list_clients), methods=["GET"]),
+        Route("/emulator/clients", a(create_client), methods=["POST"]),
+        Route("/emulator/clients/{client_id}", a(delete_client), methods=["DELETE"]),
+        Route("/emulator/logins", a(pending_logins), methods=["GET"]),
+        Route("/emulator/clock", a(get_clock), methods=["GET"]),
+        Route("/emulator/clock", a(set_clock), methods=["POST"]),
+        Route("/emulator/keys/rotate", a(rotate_keys), methods=["POST"]),
+        Route("/emulator/reset", a(reset), methods=["POST"]),
+    ]

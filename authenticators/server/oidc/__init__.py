@@ -1,0 +1,1 @@
+"""The OpenID Connect provider: Authlib's grants and checks, wired to the emulator's state."""

@@ -1,0 +1,281 @@
+"""The OIDC endpoints: discovery, JWKS, authorize, token and userinfo."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from typing import Any
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from authenticators.core.errors import CoreError
+from authenticators.protocol import Level
+from authenticators.server.api import off_loop, services_of
+from authenticators.server.context import Services
+from authenticators.server.flows import METHOD, USER_ID, browser_digest
+from authenticators.server.http import ApiError, error_response, query_pairs, read_form
+from authenticators.server.oidc.claims import CLAIMS_SUPPORTED, user_claims
+from authenticators.server.oidc.mitid import ACR_VALUES, parse_options
+from authenticators.server.oidc.server import NO_STORE, EmuRequest
+from authenticators.server.pages.render import render
+from authenticators.server.pages.strings import pick_language
+
+BROWSER_COOKIE = "mitid_emu_browser"
+
+AUTHORIZE = "/authorize"
+TOKEN = "/token"  # noqa: S105 - a path
+USERINFO = "/userinfo"
+JWKS = "/jwks"
+DISCOVERY = "/.well-known/openid-configuration"
+
+
+def discovery_document(services: Services) -> dict[str, Any]:
+    issuer = services.config.issuer_url
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": issuer + AUTHORIZE,
+        "token_endpoint": issuer + TOKEN,
+        "userinfo_endpoint": issuer + USERINFO,
+        "jwks_uri": issuer + JWKS,
+        "scopes_supported": list(services.authorization_server.scopes_supported),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "code_challenge_methods_supported": ["S256"],
+        "acr_values_supported": list(ACR_VALUES),
+        "claims_supported": list(CLAIMS_SUPPORTED),
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "prompt_values_supported": ["none", "login"],
+        "ui_locales_supported": ["da", "en"],
+        "emulator_control_api": issuer + "/emulator/openapi.json",
+    }
+
+
+async def discovery(request: Request) -> Response:
+    return JSONResponse(discovery_document(services_of(request)))
+
+
+async def jwks(request: Request) -> Response:
+    services = services_of(request)
+    return JSONResponse(await off_loop(services.keyring.jwks))
+
+
+async def authorize(request: Request) -> Response:
+    services = services_of(request)
+    lang = pick_language(request.query_params.get("ui_locales"))
+    try:
+        pairs = query_pairs(request)
+        if request.method == "POST":
+            pairs = [*pairs, *await read_form(request, services.config.body_limit)]
+    except ApiError as exc:
+        return render(
+            "error.html",
+            lang,
+            status=exc.status,
+            error=exc.error,
+            description=exc.description,
+            session_error=False,
+        )
+    cookie = request.cookies.get(BROWSER_COOKIE)
+    new_cookie = None
+    if not cookie or len(cookie) > 100:
+        cookie = new_cookie = secrets.token_urlsafe(24)
+    response = await off_loop(_authorize, services, request, pairs, cookie)
+    if new_cookie:
+        response.set_cookie(BROWSER_COOKIE, new_cookie, httponly=True, samesite="lax", path="/")
+    return response
+
+
+# RFC 6749 appendix A: these are printable ASCII (VSCHAR / NQSCHAR); Authlib assumes it.
+_ASCII_PARAMS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "prompt",
+    "acr_values",
+    "response_mode",
+    "ui_locales",
+    "login_hint",
+    "grant_type",
+    "code",
+    "code_verifier",
+    "client_secret",
+)
+
+
+def _printable_ascii(pairs: list[tuple[str, str]]) -> str | None:
+    """The first standard parameter that is not printable ASCII, if any."""
+    for key, value in pairs:
+        if key in _ASCII_PARAMS and not all(" " <= c <= "~" for c in value):
+            return key
+    return None
+
+
+def _authorize(
+    services: Services, request: Request, pairs: list[tuple[str, str]], cookie: str
+) -> Response:
+    server = services.authorization_server
+    bad = _printable_ascii(pairs)
+    if bad is not None:
+        lang = pick_language(request.headers.get("accept-language"))
+        return render(
+            "error.html",
+            lang,
+            status=400,
+            error="invalid_request",
+            description=f"'{bad}' must be printable ASCII.",
+            session_error=False,
+        )
+    oreq = EmuRequest("GET", services.config.issuer_url + AUTHORIZE, request.headers, query=pairs)
+    data = oreq.payload.data
+    lang = pick_language(data.get("ui_locales"), request.headers.get("accept-language"))
+    try:
+        grant = server.get_consent_grant(oreq, end_user=None)
+    except OAuth2Error as error:
+        return _authorize_error(services, oreq, error, lang)
+    try:
+        options = parse_options(data, Level(services.config.default_level))
+    except OAuth2Error as error:
+        error.redirect_uri = grant.redirect_uri
+        error.state = data.get("state")
+        return _authorize_error(services, oreq, error, lang)
+    client = oreq.client
+    stage, user_id = USER_ID, None
+    if options.hint_uuid:
+        try:
+            user_id = services.identities.by_uuid(options.hint_uuid).user_id
+            stage = METHOD
+        except CoreError:
+            user_id = None
+    flow = services.flows.create(
+        browser=browser_digest(cookie),
+        params=pairs,
+        client_id=client.client_id,
+        client_name=client.name,
+        redirect_uri=grant.redirect_uri,
+        level=options.level.value,
+        business=options.business,
+        reference_text=options.reference_text,
+        lang=lang,
+        hint_uuid=options.hint_uuid,
+        hint_cvr=options.hint_cvr,
+        stage=stage,
+        user_id=user_id,
+    )
+    return RedirectResponse(f"/login/{flow.id}", status_code=303)
+
+
+def _authorize_error(
+    services: Services, oreq: EmuRequest, error: OAuth2Error, lang: str
+) -> Response:
+    if error.redirect_uri:
+        response: Response = services.authorization_server.handle_error_response(oreq, error)
+        return response
+    return render(
+        "error.html",
+        lang,
+        status=400,
+        error=error.error,
+        description=error.get_error_description() or "",
+        session_error=False,
+    )
+
+
+async def token(request: Request) -> Response:
+    services = services_of(request)
+    try:
+        form = await read_form(request, services.config.body_limit)
+        _check_basic_header(request.headers.get("authorization"))
+    except ApiError as exc:
+        return exc.response()
+    bad = _printable_ascii(form)
+    if bad is not None:
+        return error_response(400, "invalid_request", f"'{bad}' must be printable ASCII")
+    oreq = EmuRequest("POST", services.config.issuer_url + TOKEN, request.headers, form=form)
+    response: Response = await off_loop(services.authorization_server.create_token_response, oreq)
+    return response
+
+
+def _check_basic_header(header: str | None) -> None:
+    """Refuse a Basic header Authlib could not decode (it would fail on bad UTF-8)."""
+    if not header or not header.lower().startswith("basic "):
+        return
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        decoded = ""
+    if ":" not in decoded:
+        raise ApiError(
+            401,
+            "invalid_client",
+            "the Authorization header is not Basic base64(client_id:client_secret)",
+            {"WWW-Authenticate": 'Basic realm="mitid-emulator"'},
+        )
+
+
+async def userinfo(request: Request) -> Response:
+    services = services_of(request)
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    access_token = value.strip()
+    if request.method == "POST" and not access_token:
+        try:
+            form = dict(await read_form(request, services.config.body_limit))
+        except ApiError as exc:
+            return exc.response()
+        access_token, scheme = form.get("access_token", ""), "bearer"
+    if scheme.lower() != "bearer" or not access_token or len(access_token) > 512:
+        return error_response(
+            401,
+            "invalid_token",
+            "send the access token as 'Authorization: Bearer TOKEN'",
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+
+    def claims() -> dict[str, Any] | None:
+        found = services.grants.token(access_token)
+        if found is None:
+            return None
+        try:
+            identity = services.identities.by_uuid(found.authentication.identity_uuid)
+        except CoreError:
+            return None
+        return user_claims(identity, found.authentication, found.scope)
+
+    result = await off_loop(claims)
+    if result is None:
+        return error_response(
+            401,
+            "invalid_token",
+            "the access token is unknown, expired or revoked",
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return JSONResponse(result, headers=NO_STORE)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route(DISCOVERY, discovery, methods=["GET"]),
+        Route(JWKS, jwks, methods=["GET"]),
+        Route(AUTHORIZE, authorize, methods=["GET", "POST"]),
+        Route(TOKEN, token, methods=["POST"]),
+        Route(USERINFO, userinfo, methods=["GET", "POST"]),
+    ]

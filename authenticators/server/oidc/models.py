@@ -1,0 +1,264 @@
+"""What a finished login hands to OIDC, and the codes and tokens issued for it, at rest.
+
+Codes and access tokens are kept only as SHA-256 digests: a lookup by digest never compares the
+secret itself. A code is consumed the moment it is presented (one atomic update), so two token
+requests racing with one code cannot both win; presenting a used code revokes what it issued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from authenticators.clock import Clock
+from authenticators.core.organisations import Membership
+from authenticators.store import Schema, Store
+
+SCHEMA = Schema(
+    "oidc_grants",
+    [
+        """
+        CREATE TABLE oidc_codes (
+            code_sha256 BLOB PRIMARY KEY,
+            client_id TEXT NOT NULL,
+            redirect_uri TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            nonce TEXT,
+            code_challenge TEXT,
+            code_challenge_method TEXT,
+            authentication TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            used INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX oidc_codes_nonce ON oidc_codes(client_id, nonce);
+        CREATE TABLE oidc_tokens (
+            token_sha256 BLOB PRIMARY KEY,
+            client_id TEXT NOT NULL,
+            code_sha256 BLOB,
+            scope TEXT NOT NULL,
+            authentication TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            revoked INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX oidc_tokens_code ON oidc_tokens(code_sha256)
+        """
+    ],
+)
+
+
+def digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """A finished login: who, how, at which level, when, and for which company."""
+
+    identity_uuid: str
+    user_id: str
+    acr: str
+    level: str
+    amr: tuple[str, ...]
+    auth_time: float
+    cvr: str | None = None
+    org_name: str | None = None
+    roles: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return True
+
+    @property
+    def business(self) -> bool:
+        return self.cvr is not None
+
+    def with_organisation(self, membership: Membership, acr: str) -> Authentication:
+        return Authentication(
+            self.identity_uuid,
+            self.user_id,
+            acr,
+            self.level,
+            self.amr,
+            self.auth_time,
+            membership.cvr,
+            membership.org_name,
+            membership.roles,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Authentication:
+        data: dict[str, Any] = json.loads(text)
+        data["amr"] = tuple(data["amr"])
+        data["roles"] = tuple(data.get("roles") or ())
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class StoredCode:
+    """An authorization code as Authlib's ``AuthorizationCodeMixin`` expects it."""
+
+    client_id: str
+    redirect_uri: str
+    scope: str
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    authentication: Authentication
+    code_sha256: bytes
+
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_nonce(self) -> str | None:
+        return self.nonce
+
+    def get_auth_time(self) -> int:
+        return int(self.authentication.auth_time)
+
+    def get_acr(self) -> str:
+        return self.authentication.acr
+
+    def get_amr(self) -> list[str]:
+        return list(self.authentication.amr)
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    client_id: str
+    scope: str
+    authentication: Authentication
+    expires_at: float
+
+
+class GrantStore:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        store.ensure(SCHEMA)
+        self.store = store
+        self.clock = clock
+
+    def save_code(
+        self,
+        code: str,
+        *,
+        client_id: str,
+        redirect_uri: str,
+        scope: str,
+        nonce: str | None,
+        code_challenge: str | None,
+        code_challenge_method: str | None,
+        authentication: Authentication,
+        lifetime: float,
+    ) -> None:
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO oidc_codes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                (
+                    digest(code),
+                    client_id,
+                    redirect_uri,
+                    scope,
+                    nonce,
+                    code_challenge,
+                    code_challenge_method,
+                    authentication.to_json(),
+                    now,
+                    now + lifetime,
+                ),
+            )
+
+    def consume_code(self, code: str, client_id: str) -> StoredCode | None:
+        """The code, used up now; None when unknown, expired, another client's, or used before.
+
+        A code presented again revokes the access tokens it was exchanged for (RFC 6749 4.1.2).
+        """
+        key = digest(code)
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT * FROM oidc_codes WHERE code_sha256 = ?", (key,)).fetchone()
+            if row is None or row["client_id"] != client_id:
+                return None
+            if row["used"]:
+                conn.execute("UPDATE oidc_tokens SET revoked = 1 WHERE code_sha256 = ?", (key,))
+                return None
+            conn.execute("UPDATE oidc_codes SET used = 1 WHERE code_sha256 = ?", (key,))
+            if now >= row["expires_at"]:
+                return None
+        return StoredCode(
+            client_id=row["client_id"],
+            redirect_uri=row["redirect_uri"],
+            scope=row["scope"],
+            nonce=row["nonce"],
+            code_challenge=row["code_challenge"],
+            code_challenge_method=row["code_challenge_method"],
+            authentication=Authentication.from_json(row["authentication"]),
+            code_sha256=key,
+        )
+
+    def nonce_used(self, client_id: str, nonce: str) -> bool:
+        with self.store.read() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM oidc_codes WHERE client_id = ? AND nonce = ? LIMIT 1",
+                (client_id, nonce),
+            ).fetchone()
+        return row is not None
+
+    def save_token(
+        self,
+        access_token: str,
+        *,
+        client_id: str,
+        code_sha256: bytes | None,
+        scope: str,
+        authentication: Authentication,
+        lifetime: float,
+    ) -> None:
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO oidc_tokens VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                (
+                    digest(access_token),
+                    client_id,
+                    code_sha256,
+                    scope,
+                    authentication.to_json(),
+                    now,
+                    now + lifetime,
+                ),
+            )
+
+    def token(self, access_token: str) -> AccessToken | None:
+        """A live access token, or None (unknown, expired or revoked)."""
+        with self.store.read() as conn:
+            row = conn.execute(
+                "SELECT * FROM oidc_tokens WHERE token_sha256 = ?", (digest(access_token),)
+            ).fetchone()
+        if row is None or row["revoked"] or self.clock.now() >= row["expires_at"]:
+            return None
+        return AccessToken(
+            row["client_id"],
+            row["scope"],
+            Authentication.from_json(row["authentication"]),
+            row["expires_at"],
+        )
+
+    def prune(self, older_than: float) -> None:
+        """Forget codes and tokens that ended before ``older_than``."""
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM oidc_codes WHERE expires_at < ?", (older_than,))
+            conn.execute("DELETE FROM oidc_tokens WHERE expires_at < ?", (older_than,))
+
+
+def as_mapping(auth: Authentication) -> Mapping[str, Any]:
+    return asdict(auth)

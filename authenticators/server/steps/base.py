@@ -1,0 +1,115 @@
+"""What a kind's login step provides to the login pages and the control API.
+
+The pages own the order (user ID, method, step, company) and the redirect back; a step owns what
+happens between "this method was chosen" and "the core judged the answer": it starts the core's
+login transaction, draws its part of the page, takes the form, and may add routes of its own
+(control API endpoints such as "read the current code", or polling endpoints for push logins).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from starlette.routing import BaseRoute
+
+from authenticators.core.login import LoginResult
+from authenticators.protocol import Level, ReferenceText
+
+if TYPE_CHECKING:
+    from authenticators.server.context import Services
+    from authenticators.server.flows import Flow
+    from authenticators.server.http import Fields
+
+
+@dataclass
+class StepContext:
+    services: Services
+    flow: Flow
+    lang: str
+
+    @property
+    def level(self) -> Level:
+        return Level(self.flow.level)
+
+    @property
+    def reference_text(self) -> ReferenceText:
+        return ReferenceText(body=self.flow.reference_text)
+
+
+@dataclass(frozen=True)
+class StepPage:
+    """A template under ``pages/templates`` and what it needs beyond the common frame."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+class OutcomeKind(enum.Enum):
+    DONE = "done"  # the core accepted the login
+    RETRY = "retry"  # show the step again with a message (a new transaction when restart)
+    FAILED = "failed"  # the login cannot go on: a page that says why
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: OutcomeKind
+    result: LoginResult | None = None
+    reason: str = ""
+    detail: str = ""
+    restart: bool = True
+
+    @classmethod
+    def done(cls, result: LoginResult) -> Outcome:
+        return cls(OutcomeKind.DONE, result)
+
+    @classmethod
+    def retry(cls, reason: str, *, restart: bool = True, detail: str = "") -> Outcome:
+        return cls(OutcomeKind.RETRY, reason=reason, restart=restart, detail=detail)
+
+    @classmethod
+    def failed(cls, reason: str, detail: str = "") -> Outcome:
+        return cls(OutcomeKind.FAILED, reason=reason, detail=detail)
+
+
+class StepFailed(Exception):
+    """Raised by :meth:`LoginStep.start` when the login cannot begin; ``reason`` names the page."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@runtime_checkable
+class LoginStep(Protocol):
+    """One kind's step. A module exposes an instance as ``step`` (see ``steps/__init__.py``)."""
+
+    def start(self, ctx: StepContext) -> None:
+        """Begin the core's login transaction (set ``ctx.flow.transaction_id``).
+
+        Raises :class:`StepFailed` when the login cannot begin.
+        """
+        ...
+
+    def page(self, ctx: StepContext) -> StepPage: ...
+
+    def submit(self, ctx: StepContext, form: Mapping[str, str]) -> Outcome: ...
+
+    def enroll(self, services: Services, kind: str, user_id: str, fields: Fields) -> dict[str, Any]:
+        """Make an authenticator of ``kind`` for ``user_id`` (the control API's enroll call)."""
+        ...
+
+    def enroll_fields(self, kind: str) -> dict[str, Any]:
+        """The JSON schema properties :meth:`enroll` accepts, for the OpenAPI document."""
+        ...
+
+    def routes(self) -> list[BaseRoute]:
+        """Extra routes of this kind (control API under ``/emulator/``, polling, ...)."""
+        ...
+
+    def openapi_paths(self) -> dict[str, Any]:
+        """The OpenAPI path items of this kind's control API routes."""
+        ...
