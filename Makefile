@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SECONDS ?= 60
 
-.PHONY: setup system-deps demo test lint bench clean
+.PHONY: setup system-deps demo test lint bench timing fuzz security clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,8 +22,8 @@ demo: setup
 	bash scripts/demo.sh
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check authenticators firmware_sim tests bench
-	$(VENV)/bin/ruff format --check authenticators firmware_sim tests bench
+	$(VENV)/bin/ruff check authenticators firmware_sim tests bench security
+	$(VENV)/bin/ruff format --check authenticators firmware_sim tests bench security
 	$(VENV)/bin/mypy
 
 test: setup lint
@@ -31,6 +31,18 @@ test: setup lint
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# Timing leaks (dudect): 200,000 measurements per class for every secret comparison; |t| < 4.5.
+timing: $(STAMP)
+	$(PY) -m security.timing --measurements 200000
+
+# Coverage-guided fuzzing (atheris): SECONDS per target (default 60), every target in turn.
+fuzz: $(STAMP)
+	$(PY) -m security.fuzz all --seconds $(SECONDS)
+
+# Every security check in its quick form, one table; fails when a target fails.
+security: $(STAMP)
+	$(PY) -m security.report
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -8,6 +8,7 @@ at the first match. :func:`hotp` is the plain reference form of the same computa
 from __future__ import annotations
 
 import enum
+import functools
 import hmac
 import math
 import struct
@@ -121,28 +122,78 @@ class OtpKey:
     def code(self, step: int) -> str:
         return str(self.value(step)).zfill(self.params.digits)
 
-    def matching_steps(self, code: str, first: int, last: int) -> list[int]:
-        """Every step in ``first..last`` whose code equals ``code``, checking all of them.
+    def given(self, code: str) -> bytes:
+        """A well-formed code (see :func:`is_well_formed`) in the form :meth:`slots` yields.
 
-        ``code`` must be well-formed (see :func:`is_well_formed`), so comparing the numbers as
-        fixed-width bytes is the same as comparing the digit strings.
+        Comparing the numbers as fixed-width bytes is the same as comparing the digit strings.
+        """
+        return _U32.pack(int(code))
+
+    def code_of(self, slot: bytes) -> str:
+        """The digits of one slot value from :meth:`slots`."""
+        return str(_U32.unpack(slot)[0]).zfill(self.params.digits)
+
+    def slots(self, first: int, count: int) -> tuple[list[bytes], int]:
+        """The code values of steps ``first .. first + count - 1``, and a secret rotation.
+
+        The rotation (taken from the HMAC output, unknown to anyone without the seed) is where
+        callers start comparing: which slot holds a match then says nothing about when in the
+        sequence the one true comparison happens.
         """
         # The hot path of every verification: kept to local names on purpose.
         pack32 = _U32.pack
         unpack32 = _U32.unpack_from
         pack64 = _U64.pack
-        given = pack32(int(code))
         keyed = self._keyed
         modulus = self._modulus
-        found: list[int] = []
-        for step in range(max(first, 0), last + 1):
+        values = [b""] * count
+        digest = b"\0"
+        for index in range(count):
             mac = keyed.copy()
-            mac.update(pack64(step))
+            mac.update(pack64(first + index))
             digest = mac.finalize()
-            value = (unpack32(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF) % modulus
-            if bytes_eq(pack32(value), given):
-                found.append(step)
-        return found
+            values[index] = pack32((unpack32(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF) % modulus)
+        return values, digest[0] % count
+
+    def matching_steps(self, code: str, first: int, last: int) -> list[int]:
+        """Every step in ``first..last`` whose code equals ``code``, checking all of them."""
+        first = max(first, 0)
+        values, _ = self.slots(first, last - first + 1)
+        given = self.given(code)
+        flags = [bytes_eq(value, given) for value in values]
+        return [first + index for index, hit in enumerate(flags) if hit]
+
+
+_NONE = 2.0**52  # above every slot index; floats hold whole numbers exactly up to it
+
+
+@functools.cache
+def _rotations(count: int) -> tuple[tuple[int, ...], ...]:
+    """For each start, the slot indexes in the order they are compared."""
+    return tuple(
+        tuple((start + offset) % count for offset in range(count)) for start in range(count)
+    )
+
+
+def earliest_match(
+    expected: list[bytes], given: bytes, first: int, after: int, rotation: int
+) -> tuple[int | None, bool]:
+    """The earliest step ``first + i`` after ``after`` whose ``expected[i]`` equals ``given``,
+    and whether any slot matched at all.
+
+    Every slot is compared, in an order starting at ``rotation``, and the earliest is kept with
+    float arithmetic rather than a search: the time taken does not tell which slot matched.
+    """
+    count = len(expected)
+    fresh_from = after - first + 1  # slots from this index on come after ``after``
+    best = _NONE
+    seen = False
+    for index in _rotations(count)[rotation]:
+        hit = bytes_eq(expected[index], given)
+        seen |= hit
+        candidate = _NONE - (_NONE - index) * (hit & (index >= fresh_from))
+        best = candidate if candidate < best else best
+    return (None if best == _NONE else int(first + best)), seen
 
 
 def matching_steps(key: bytes, code: str, first: int, last: int, params: OtpParams) -> list[int]:

@@ -319,10 +319,14 @@ class Enrollment:
         return f"Enrollment(kind={self.kind!r}, authenticator_id={self.authenticator_id!r})"
 
 
-def code_proof(code: str, challenge: Challenge) -> bytes:
-    """Bind a one-time code to one transaction: the code itself never travels in clear."""
+def code_proof(code: str, challenge: Challenge, message: bytes | None = None) -> bytes:
+    """Bind a one-time code to one transaction: the code itself never travels in clear.
+
+    ``HMAC-SHA256(SHA-256("OTP" ‖ code ‖ nonce), canonical bytes of the challenge)``; a caller
+    proving many codes for one challenge passes its ``message`` (the canonical bytes) once.
+    """
     key = hashlib.sha256(b"OTP" + code.encode("ascii") + challenge.nonce).digest()
-    return hmac.digest(key, challenge.canonical_bytes(), "sha256")
+    return hmac.digest(key, challenge.canonical_bytes() if message is None else message, "sha256")
 
 
 class Authenticator(Protocol):

@@ -56,6 +56,7 @@ def _check_seed(seed: bytes) -> None:
 
 def parse_otpauth(uri: str) -> SeedImport:
     """Read ``otpauth://totp/LABEL?secret=…&algorithm=…&digits=…&period=…``."""
+    _check_text("URI", uri, limit=4096)
     parts = urlsplit(uri.strip())
     if parts.scheme != "otpauth":
         raise SeedError("not an otpauth:// URI; give otpauth://totp/LABEL?secret=BASE32")
@@ -84,9 +85,20 @@ def parse_otpauth(uri: str) -> SeedImport:
     if ":" in label:
         prefix, label = label.split(":", 1)
         issuer = issuer or prefix
-    return SeedImport(
-        seed, params, serial=get.get("serial", ""), label=label.strip(), issuer=issuer
-    )
+    serial = get.get("serial", "")
+    for name, text in (("serial", serial), ("label", label), ("issuer", issuer)):
+        _check_text(name, text)
+    return SeedImport(seed, params, serial=serial, label=label.strip(), issuer=issuer)
+
+
+def _check_text(name: str, text: str, limit: int = 200) -> None:
+    """Serials and labels end up in the state and on screens: printable text only."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SeedError(f"the {name} is not valid text (bytes that are not UTF-8)") from None
+    if len(text) > limit or not text.isprintable():
+        raise SeedError(f"the {name} must be printable text of at most {limit} characters")
 
 
 def _int_param(values: dict[str, str], name: str, default: int) -> int:
@@ -154,9 +166,10 @@ def _key_import(key: pskc.key.Key) -> SeedImport:
         digits=int(key.response_length or 6),
         period=int(key.time_interval or 30),
     )
-    return SeedImport(
-        secret, params, serial=str(key.serial or ""), label=str(key.friendly_name or "")
-    )
+    serial, label = str(key.serial or ""), str(key.friendly_name or "")
+    _check_text("serial", serial)
+    _check_text("label", label)
+    return SeedImport(secret, params, serial=serial, label=label)
 
 
 def write_pskc(tokens: Iterable[SeedImport], password: str | None = None) -> bytes:

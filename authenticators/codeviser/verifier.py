@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from authenticators.ct import bytes_eq
-from authenticators.otp import OtpKey, is_well_formed
+from authenticators.otp import OtpKey, earliest_match, is_well_formed
 from authenticators.protocol import (
     Challenge,
     Enrollment,
@@ -39,12 +38,24 @@ class VerifierPolicy:
 
 
 class TokenState(NamedTuple):
-    """What the verifier remembers of one token between codes (immutable, cheap to make)."""
+    """What the verifier remembers of one token between codes (immutable, cheap to make).
+
+    The learned drift is kept as the step the verifier expected when it last accepted a code
+    (``anchor``): ``last_step - anchor`` steps. Keeping two step numbers rather than their small
+    difference keeps the verification's arithmetic on values of one kind, whatever the drift.
+    """
 
     last_step: int | None = None
-    drift: int = 0
+    anchor: int | None = None
     failures: int = 0
     locked_until: float = 0.0
+
+    @property
+    def drift(self) -> int:
+        """How many steps the token runs ahead (+) or behind (-)."""
+        if self.last_step is None or self.anchor is None:
+            return 0
+        return self.last_step - self.anchor
 
     def locked(self, now: float) -> bool:
         return now < self.locked_until
@@ -57,9 +68,10 @@ class TokenState(NamedTuple):
         if not data:
             return cls()
         last = data.get("last_step")
+        anchor = data.get("anchor")
         return cls(
             last_step=None if last is None else int(last),
-            drift=int(data.get("drift", 0)),
+            anchor=None if anchor is None else int(anchor),
             failures=int(data.get("failures", 0)),
             locked_until=float(data.get("locked_until", 0.0)),
         )
@@ -130,10 +142,19 @@ class CodeVerifier:
         if now < state.locked_until:
             return self._locked(state, now)
         center = int((now - params.t0) // params.period)
-        expected = center + state.drift
+        last, anchor = state.last_step, state.anchor
+        expected = center if last is None or anchor is None else center + last - anchor
         window = self._window_steps
-        matched = key.matching_steps(code, expected - window, expected + window)
-        return self._decide(matched, center, state, now)
+        first = expected - window if expected >= window else 0
+        values, rotation = key.slots(first, expected + window - first + 1)
+        accepted, seen = earliest_match(
+            values, key.given(code), first, -1 if last is None else last, rotation
+        )
+        if accepted is not None:
+            limit = self._max_drift
+            anchor = min(max(center, accepted - limit), accepted + limit)
+            return CheckResult(Reason.OK, TokenState(accepted, anchor, 0, 0.0), accepted)
+        return self._decide((accepted, seen), center, state, now)
 
     def check_proof(
         self,
@@ -152,13 +173,12 @@ class CodeVerifier:
         if state.locked(now):
             return self._locked(state, now)
         center = key.params.step(now)
-        first, last = self._window(center, state)
-        matched = [
-            step
-            for step in range(first, last + 1)
-            if bytes_eq(code_proof(key.code(step), challenge), proof)
-        ]
-        return self._decide(matched, center, state, now)
+        first, count = self._window(center, state)
+        message = challenge.canonical_bytes()
+        values, rotation = key.slots(first, count)
+        expected = [code_proof(key.code_of(value), challenge, message) for value in values]
+        found = earliest_match(expected, proof, first, self._after(state), rotation)
+        return self._decide(found, center, state, now)
 
     def resync(
         self, key: OtpKey, state: TokenState, code1: str, code2: str, now: float
@@ -185,7 +205,7 @@ class CodeVerifier:
         if not fresh:
             return self._fail(Reason.WRONG_CODE, state, now)
         step = min(fresh)
-        new = TokenState(last_step=step, drift=step - center, failures=0, locked_until=0.0)
+        new = TokenState(last_step=step, anchor=center, failures=0, locked_until=0.0)
         return CheckResult(
             Reason.OK, new, step, detail=f"resynchronised, drift {step - center:+d} steps"
         )
@@ -193,20 +213,27 @@ class CodeVerifier:
     # -- internals ------------------------------------------------------------------------------
 
     def _window(self, center: int, state: TokenState) -> tuple[int, int]:
-        expected = center + state.drift
-        return max(0, expected - self.policy.window), max(0, expected + self.policy.window)
+        """The first step of the window around where the token should be, and its width."""
+        last, anchor = state.last_step, state.anchor
+        expected = center if last is None or anchor is None else center + last - anchor
+        first = max(0, expected - self._window_steps)
+        return first, max(0, expected + self._window_steps) - first + 1
+
+    @staticmethod
+    def _after(state: TokenState) -> int:
+        """Steps at or before this one were used already."""
+        return -1 if state.last_step is None else state.last_step
 
     def _decide(
-        self, matched: list[int], center: int, state: TokenState, now: float
+        self, found: tuple[int | None, bool], center: int, state: TokenState, now: float
     ) -> CheckResult:
-        last = state.last_step
-        for step in matched:  # ascending: the first fresh step is the earliest one
-            if last is None or step > last:
-                drift = step - center
-                if not -self._max_drift <= drift <= self._max_drift:
-                    drift = self._max_drift if drift > 0 else -self._max_drift
-                return CheckResult(Reason.OK, TokenState(step, drift, 0, 0.0), step)
-        if matched:
+        """Accept the earliest fresh match; record the drift as an anchor step."""
+        accepted, seen = found
+        if accepted is not None:
+            limit = self._max_drift
+            anchor = min(max(center, accepted - limit), accepted + limit)
+            return CheckResult(Reason.OK, TokenState(accepted, anchor, 0, 0.0), accepted)
+        if seen:
             return CheckResult(Reason.REPLAYED, state, detail="this code was already used")
         return self._fail(Reason.WRONG_CODE, state, now)
 

@@ -57,6 +57,15 @@ def test_bad_uris_say_what_is_wrong(uri: str, words: str) -> None:
         parse_otpauth(uri)
 
 
+@pytest.mark.parametrize(
+    "tail",
+    ["&serial=a\udcdcb", "&issuer=\ud800", "&serial=" + "x" * 300, "&serial=a%0Ab"],
+)
+def test_text_fields_must_be_printable_text(tail: str) -> None:
+    with pytest.raises(SeedError, match="text"):
+        parse_otpauth(f"otpauth://totp/Example:alice?secret={B32}{tail}")
+
+
 def test_a_seed_never_appears_in_an_error_or_repr() -> None:
     with pytest.raises(SeedError) as info:
         parse_otpauth(f"otpauth://totp/x?secret={B32}&digits=7")
