@@ -12,7 +12,14 @@ mitid-emulator gets these fixtures without any import:
     A fresh public OIDC client (PKCE) registered for the test: ``.client_id``,
     ``.redirect_uri``, ``.issuer``, ``.authorization_request()``.
 ``mitid_identity``
-    A fresh identity with a password, a CPR number, a code display and an audio code reader.
+    A fresh identity with a password, a CPR number, a code display, an audio code reader, a MitID
+    app enrolled at level high (``.app_pin``) and a simulated chip (``sim:NAME``, RP ID
+    ``localhost``); ``.authenticators`` maps each kind to its id.
+``mitid_app``
+    The identity's app, approving every login pushed to it in the background, as a phone held
+    to the screen would (``.approved`` lists the logins; ``.decision = "reject"`` rejects
+    instead, ``.pause()``/``.resume()`` hold it). ``mitid_browser.login(url, user_id,
+    kind="app", app_action="wait")`` waits for it as the page's script does.
 ``mitid_code_display``
     The identity's code display: ``.code()`` presses its button and reads the code.
 ``mitid_browser``
@@ -26,6 +33,7 @@ Heavy imports happen inside the fixtures, so loading the plugin costs a test run
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -38,6 +46,8 @@ if TYPE_CHECKING:
 
 _counter = itertools.count(1)
 PASSWORD = "mitid-test-password"  # noqa: S105 - a test identity's password
+APP_PIN = "246810"  # the test identity's app PIN
+APP_POLL = 0.02
 
 
 def _unique(prefix: str) -> str:
@@ -84,6 +94,7 @@ class MitIDIdentity:
     password: str = field(repr=False)
     cpr: str
     authenticators: dict[str, str]
+    app_pin: str = field(default=APP_PIN, repr=False)
 
 
 @dataclass(frozen=True)
@@ -137,6 +148,8 @@ def mitid_identity(mitid_server: MitIDServer) -> MitIDIdentity:
         authenticators=[
             {"kind": "codeviser", "name": f"{user_id}-cv"},
             {"kind": "kodeoplaeser", "name": f"{user_id}-ko"},
+            {"kind": "app", "pin": APP_PIN, "level": "high"},
+            {"kind": "chip", "name": f"{user_id}-chip"},
         ],
     )
     return MitIDIdentity(
@@ -154,6 +167,82 @@ def mitid_code_display(mitid_server: MitIDServer, mitid_identity: MitIDIdentity)
     return CodeDisplay(
         "codeviser", mitid_identity.authenticators["codeviser"], mitid_server.emulator
     )
+
+
+class AppApprover:
+    """A phone that answers every login pushed to one app, from a background thread."""
+
+    def __init__(self, emulator: Emulator, app_id: str, pin: str) -> None:
+        self.emulator = emulator
+        self.app_id = app_id
+        self.pin = pin
+        self.decision = "approve"
+        self.approved: list[str] = []
+        self.rejected: list[str] = []
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mitid-app", daemon=True)
+
+    def __repr__(self) -> str:
+        return f"AppApprover({self.app_id!r}, decision={self.decision!r})"
+
+    def start(self) -> AppApprover:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def pause(self) -> None:
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+
+    def answer_pending(self) -> int:
+        """Answer what is waiting now; returns how many logins were answered."""
+        from authenticators.server.testing import EmulatorError
+
+        answered = 0
+        for login in self.emulator.app_logins():
+            if self.app_id not in login["apps"] or not login["shown"]:
+                continue
+            tx = login["transaction_id"]
+            try:
+                if self.decision == "reject":
+                    self.emulator.app_reject(tx, app_id=self.app_id)
+                    self.rejected.append(tx)
+                else:
+                    pin = self.pin if login["pin_required"] else None
+                    self.emulator.app_approve(tx, app_id=self.app_id, pin=pin)
+                    self.approved.append(tx)
+                answered += 1
+            except EmulatorError as exc:  # answered meanwhile, expired: the next round sees
+                self.errors.append(f"{tx}: {exc.error}")
+        return answered
+
+    def _run(self) -> None:
+        while not self._stop.wait(APP_POLL):
+            if self._paused.is_set():
+                continue
+            try:
+                self.answer_pending()
+            except Exception as exc:  # the server went away at the end of the session
+                self.errors.append(type(exc).__name__)
+
+
+@pytest.fixture
+def mitid_app(mitid_server: MitIDServer, mitid_identity: MitIDIdentity) -> Iterator[AppApprover]:
+    approver = AppApprover(
+        mitid_server.emulator, mitid_identity.authenticators["app"], mitid_identity.app_pin
+    )
+    approver.start()
+    try:
+        yield approver
+    finally:
+        approver.stop()
 
 
 @pytest.fixture

@@ -2,9 +2,10 @@
 
 It plays both parts a developer's test would: the service (Authlib's OAuth2Client: authorization
 URL with state, nonce and PKCE; code exchange; ID token checked against the JWKS) and the person
-(going through the login pages; the code display's code is read through the emulator control
-API). It logs in once with each kind of authenticator the server has a login step for, and
-prints the ID token claims.
+(going through the login pages; through the emulator control API the code display's code is
+read, the app's push approved as a phone held to the screen would, and a simulated chip signs).
+It logs in once with each kind of authenticator the server has a login step for, and prints the
+ID token claims.
 
     python scripts/oidc_client_example.py --issuer http://127.0.0.1:8080 --admin-token TOKEN
 """

@@ -196,28 +196,68 @@ class AppRepository:
         pin_hash = hash_pin(pin)  # slow: before the write lock
         private, public = new_device_key()
         with self.store.transaction() as conn:
-            self._check_room(conn, owner)
-            try:
-                conn.execute(
-                    "INSERT INTO app_verifier VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        app_id,
-                        owner,
-                        public,
-                        enrolled_at.value,
-                        int(biometrics),
-                        AppStatus.ACTIVE.value,
-                        "[]",
-                        now,
-                        now,
-                    ),
-                )
-            except sqlite3.IntegrityError:
-                raise ProtocolError(
-                    ErrorCode.CONFLICT, f"an app with id {app_id!r} exists already"
-                ) from None
+            self._insert_verifier(conn, app_id, owner, public, enrolled_at, biometrics, now)
             conn.execute("INSERT INTO app_phone VALUES (?, ?, ?, 0)", (app_id, private, pin_hash))
         return self.get(app_id)
+
+    def register(
+        self,
+        owner: str,
+        public_key: bytes,
+        now: float,
+        *,
+        level: Level | str = Level.SUBSTANTIAL,
+        biometrics: bool = False,
+        app_id: str | None = None,
+    ) -> AppRecord:
+        """The verifier's half only, for a phone that keeps its key and PIN itself (an app
+        enrolled in another state, which answers through a login server's HTTP API)."""
+        if not owner:
+            raise _invalid("an app needs an owner")
+        enrolled_at = parse_level(level)
+        app_id = check_app_id(app_id) if app_id else new_app_id()
+        try:
+            key = serialization.load_der_public_key(public_key)
+        except (ValueError, TypeError):
+            key = None
+        if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(
+            key.curve, ec.SECP256R1
+        ):
+            raise _invalid("public_key must be a P-256 SubjectPublicKeyInfo (DER)")
+        with self.store.transaction() as conn:
+            self._insert_verifier(conn, app_id, owner, public_key, enrolled_at, biometrics, now)
+        return self.get(app_id)
+
+    def _insert_verifier(
+        self,
+        conn: sqlite3.Connection,
+        app_id: str,
+        owner: str,
+        public: bytes,
+        level: Level,
+        biometrics: bool,
+        now: float,
+    ) -> None:
+        self._check_room(conn, owner)
+        try:
+            conn.execute(
+                "INSERT INTO app_verifier VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    app_id,
+                    owner,
+                    public,
+                    level.value,
+                    int(biometrics),
+                    AppStatus.ACTIVE.value,
+                    "[]",
+                    now,
+                    now,
+                ),
+            )
+        except sqlite3.IntegrityError:
+            raise ProtocolError(
+                ErrorCode.CONFLICT, f"an app with id {app_id!r} exists already"
+            ) from None
 
     def _check_room(self, conn: sqlite3.Connection, owner: str) -> None:
         row = conn.execute(

@@ -165,6 +165,31 @@ class PushRequest:
             "expires_in": max(0.0, round(self.expires_at - now, 1)),
         }
 
+    def to_wire(self) -> dict[str, Any]:
+        """Everything a phone needs, for an exchange over HTTP (the challenge is public)."""
+        return {
+            "app_id": self.app_id,
+            "challenge": self.challenge.to_dict(),
+            "binding_required": self.binding_required,
+            "pin_required": self.pin_required,
+            "shown": self.shown,
+            "status": self.status.value,
+            "expires_at": self.expires_at,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> PushRequest:
+        """Read :meth:`to_wire` back (raises KeyError/TypeError/ValueError on anything else)."""
+        return cls(
+            app_id=str(data["app_id"]),
+            challenge=Challenge.from_dict(dict(data["challenge"])),
+            binding_required=bool(data["binding_required"]),
+            pin_required=bool(data["pin_required"]),
+            shown=bool(data["shown"]),
+            status=SessionStatus(data["status"]),
+            expires_at=float(data["expires_at"]),
+        )
+
 
 class AppExchange(Protocol):
     """What a phone asks of the login server: its pushes, 'I scanned', and its answer."""

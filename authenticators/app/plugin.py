@@ -42,7 +42,18 @@ class AppPlugin:
     # -- the plugin protocol ---------------------------------------------------------------------
 
     def enroll(self, store: Store, clock: Clock, **options: Any) -> Enrollment:
-        """A new app. Options: owner (required), pin (required), level, biometrics, app_id."""
+        """A new app. Options: owner (required), pin (required), level, biometrics, app_id;
+        or ``public_key`` (DER) instead of the PIN for a phone that keeps its own key."""
+        if options.get("public_key") is not None and options.get("owner"):
+            record = self.apps(store).register(
+                str(options["owner"]),
+                bytes(options["public_key"]),
+                clock.now(),
+                level=options.get("level", Level.SUBSTANTIAL),
+                biometrics=bool(options.get("biometrics", False)),
+                app_id=options.get("app_id"),
+            )
+            return record.enrollment()
         if not options.get("owner") or options.get("pin") is None:
             raise ProtocolError(ErrorCode.INVALID_ARGUMENT, "an app needs an owner and a PIN")
         record = self.apps(store).enroll(

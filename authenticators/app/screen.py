@@ -54,6 +54,21 @@ class LoginScreen:
     def __repr__(self) -> str:
         return f"LoginScreen({self.challenge.transaction_id!r})"
 
+    @classmethod
+    def resume(
+        cls,
+        store: Store,
+        clock: Clock,
+        challenge: Challenge,
+        *,
+        level: Level = Level.SUBSTANTIAL,
+        policy: AppPolicy | None = None,
+    ) -> LoginScreen:
+        """The screen of a login opened earlier (by another request or process), as it stands."""
+        screen = cls(store, clock, challenge, level=level, policy=policy)
+        screen._screen = screen.session().screen
+        return screen
+
     @property
     def transaction_id(self) -> str:
         return self.challenge.transaction_id

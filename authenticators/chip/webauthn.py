@@ -46,6 +46,15 @@ def origin_for(rp_id: str) -> str:
     return f"https://{rp_id}"
 
 
+def allowed_origins(challenge: Challenge, rp_id: str) -> tuple[str, ...]:
+    """The origins a login accepts: those its challenge names (a login page on this origin),
+    else ``https://`` and the RP ID."""
+    named = challenge.extra.get("origins")
+    if isinstance(named, list | tuple) and named and all(isinstance(o, str) for o in named):
+        return tuple(named)
+    return (origin_for(rp_id),)
+
+
 def client_challenge(challenge: Challenge) -> bytes:
     """The WebAuthn challenge for a login: a digest of everything the login challenge says."""
     return hashlib.sha256(_DOMAIN + challenge.canonical_bytes()).digest()
@@ -123,7 +132,7 @@ class AssertionVerifier:
             return self._refuse(Reason.MALFORMED, "client data is not for webauthn.get")
         if not bytes_eq(bytes(client_data.challenge), client_challenge(challenge)):
             return self._refuse(Reason.BAD_BINDING, "signed for another challenge")
-        if client_data.origin != origin_for(rp_id):
+        if client_data.origin not in allowed_origins(challenge, rp_id):
             return self._refuse(Reason.BAD_BINDING, "signed for another origin")
         if not bytes_eq(bytes(auth_data.rp_id_hash), hashlib.sha256(rp_id.encode()).digest()):
             return self._refuse(Reason.BAD_BINDING, "signed for another RP ID")

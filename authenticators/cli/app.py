@@ -17,14 +17,15 @@ from authenticators.app.apps import AppRecord, AppStatus, parse_level
 from authenticators.app.channel import render_terminal
 from authenticators.app.device import Phone, ScanResult, render_phone
 from authenticators.app.errors import AppRefusal
-from authenticators.app.inbox import PushRequest, StateExchange
+from authenticators.app.http_exchange import ADMIN_TOKEN_ENV, SERVER_ENV, HttpExchange
+from authenticators.app.inbox import AppExchange, PushRequest, StateExchange
 from authenticators.app.pin import pin_problem
 from authenticators.app.plugin import AppPlugin
 from authenticators.app.screen import LoginScreen
 from authenticators.cli._common import Env, UserError, emit_json, pass_env, refuse, user_errors
 from authenticators.cli.login import LoginStep
 from authenticators.core.identities import IdentityRepository
-from authenticators.protocol import Response
+from authenticators.protocol import ErrorCode, ProtocolError, Response
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -60,9 +61,33 @@ def _owner_name(env: Env, record: AppRecord) -> str:
     return _identities(env).owner("app", record.app_id) or "-"
 
 
+_SERVER_KEY = "mitid_emu_app_server"
+
+
+def _server() -> HttpExchange | None:
+    """The login server the phone talks to (``--server``), or None: the state is shared."""
+    found: HttpExchange | None = click.get_current_context().meta.get(_SERVER_KEY)
+    return found
+
+
+def _exchange(env: Env) -> AppExchange:
+    server = _server()
+    return server if server is not None else StateExchange(env.store())
+
+
 def _phone(env: Env, app_id: str) -> Phone:
     plugin = app_plugin()
-    return Phone(env.store(), app_id, env.clock, policy=plugin.policy)
+    return Phone(env.store(), app_id, env.clock, policy=plugin.policy, exchange=_exchange(env))
+
+
+def _inbox(phone: Phone) -> list[PushRequest]:
+    """A phone's pushes; with --server, an app the server does not know has none."""
+    try:
+        return phone.inbox()
+    except ProtocolError as exc:
+        if _server() is not None and exc.code is ErrorCode.UNKNOWN_AUTHENTICATOR:
+            return []
+        raise
 
 
 def _pick(env: Env, app_id: str | None, transaction_id: str | None) -> tuple[Phone, PushRequest]:
@@ -77,7 +102,7 @@ def _pick(env: Env, app_id: str | None, transaction_id: str | None) -> tuple[Pho
         phone = _phone(env, record.app_id)
         waiting += [
             (phone, request)
-            for request in phone.inbox()
+            for request in _inbox(phone)
             if transaction_id is None or request.transaction_id == transaction_id
         ]
     if not waiting:
@@ -109,8 +134,27 @@ JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON."
 
 
 @click.group()
-def app() -> None:
+@click.option(
+    "--server",
+    envvar=SERVER_ENV,
+    help=f"A login server to talk to over HTTP (its issuer URL; ${SERVER_ENV}). The app's key "
+    "and PIN stay in this state; enroll it there with `app enroll --server`.",
+)
+@click.option(
+    "--admin-token",
+    envvar=ADMIN_TOKEN_ENV,
+    help=f"The server's admin token, as `mitid-emu serve` prints it (${ADMIN_TOKEN_ENV}).",
+)
+@click.pass_context
+def app(ctx: click.Context, server: str | None, admin_token: str | None) -> None:
     """The MitID app: enroll, see pushes, scan the QR code, approve or reject, watch as a bot."""
+    if server is None:
+        return
+    if not server.startswith(("http://", "https://")):
+        raise UserError(f"--server must be an http:// or https:// URL, not {server!r}")
+    if not admin_token:
+        raise UserError(f"--server needs --admin-token (or ${ADMIN_TOKEN_ENV})")
+    ctx.meta[_SERVER_KEY] = ctx.with_resource(HttpExchange(server, admin_token))
 
 
 @app.command("enroll")
@@ -132,6 +176,10 @@ def enroll(
 ) -> None:
     """Enroll a new app (device key pair, PIN) for an identity; at most 3 active apps each."""
     _check_pin_format(pin)
+    server = _server()
+    if server is not None:
+        _enroll_remote(env, server, user_id, _ask_pin(pin), level, biometrics, as_json)
+        return
     identities = _identities(env)
     identity = identities.get(user_id)
     chosen = _ask_pin(pin)
@@ -154,6 +202,34 @@ def enroll(
         emit_json({**record.summary(), "user_id": identity.user_id})
     else:
         click.echo(f"enrolled app {record.app_id} for {identity.user_id} at level {level}")
+
+
+def _enroll_remote(
+    env: Env,
+    server: HttpExchange,
+    user_id: str,
+    pin: str,
+    level: str,
+    biometrics: bool,
+    as_json: bool,
+) -> None:
+    """The key and PIN here, the public key at the server: both or neither."""
+    _check_pin_format(pin)
+    store = env.store()
+    apps = app_plugin().apps(store)
+    with store.transaction():
+        record = apps.enroll(
+            user_id, pin, env.clock.now(), level=parse_level(level), biometrics=biometrics
+        )
+        server.register(
+            user_id, record.app_id, record.public_key, level=level, biometrics=biometrics
+        )
+    if as_json:
+        emit_json({**record.summary(), "user_id": user_id, "server": server.base_url})
+    else:
+        click.echo(
+            f"enrolled app {record.app_id} for {user_id} at {server.base_url} at level {level}"
+        )
 
 
 @app.command("list")
@@ -228,7 +304,7 @@ def inbox(env: Env, app_id: str | None, as_json: bool) -> None:
         records = app_plugin().apps(env.store()).list()
         ids = [r.app_id for r in records if r.status is not AppStatus.DEACTIVATED]
     now = env.clock.now()
-    found = [request for i in ids for request in _phone(env, i).inbox()]
+    found = [request for i in ids for request in _inbox(_phone(env, i))]
     if as_json:
         emit_json([request.to_dict(now) for request in found])
         return
@@ -387,11 +463,13 @@ def watch(
     clock = env.clock
     deadline = None if timeout is None else clock.monotonic() + timeout
     seen: set[tuple[str, str]] = set()
+    server = _server()
     exchange = StateExchange(env.store())
-    click.echo("watching for app requests…", err=True)
+    where = f" at {server.base_url}" if server is not None else ""
+    click.echo(f"watching for app requests{where}…", err=True)
     while deadline is None or clock.monotonic() < deadline:
         for phone in _watched(env, app_id, owner):
-            for request in phone.inbox():
+            for request in _inbox(phone):
                 key = (phone.app_id, request.transaction_id)
                 if key not in seen:
                     seen.add(key)
@@ -402,8 +480,12 @@ def watch(
                     answer = phone.reject(request.transaction_id)
                 else:
                     if request.binding_required:
-                        screen = exchange.session(request.transaction_id).screen
-                        if not phone.look_at_screen(screen, request.transaction_id).complete:
+                        tx = request.transaction_id
+                        if server is not None:
+                            seen_frames = phone.scan_payloads(server.screen(tx, phone.app_id), tx)
+                        else:
+                            seen_frames = phone.look_at_screen(exchange.session(tx).screen, tx)
+                        if not seen_frames.complete:
                             continue
                     answer = phone.approve(pin=pin, transaction_id=request.transaction_id)
                 _answered(answer, False)

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import sqlite3
 import uuid as uuidlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,14 +197,22 @@ class IdentityRepository:
                 "UPDATE identities SET password = ? WHERE uuid = ?", (encoded, identity.uuid)
             )
 
-    def check_password(self, user_id: str, password: str) -> bool:
+    def check_password(
+        self,
+        user_id: str,
+        password: str,
+        *,
+        checker: Callable[[str, str], bool] | None = None,
+    ) -> bool:
+        """Whether ``password`` is the identity's; ``checker(encoded, password)`` does the
+        hashing when given (default: scrypt here)."""
         with self.store.read() as conn:
             row = conn.execute(
                 "SELECT password FROM identities WHERE user_id = ?", (user_id,)
             ).fetchone()
         if row is None or row["password"] is None:
             return False
-        return check_password(row["password"], password)
+        return (checker or check_password)(row["password"], password)
 
     def add_authenticator(self, user_id: str, kind: str, authenticator_id: str) -> None:
         plugin = registry.get(kind)

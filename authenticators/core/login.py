@@ -8,6 +8,7 @@ processes race with it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,10 @@ PENDING = "pending"
 DEFAULT_LIFETIME = 180.0
 PASSWORD_AMR = "pwd"  # noqa: S105 - the amr value for a password
 
+#: Checks a password against its stored hash: ``(encoded_hash, password) -> matches``. The
+#: default runs scrypt in the calling thread; a server may run it elsewhere (a process pool).
+PasswordChecker = Callable[[str, str], bool]
+
 
 @dataclass(frozen=True)
 class LoginResult:
@@ -102,6 +107,7 @@ class LoginService:
     store: Store
     clock: Clock
     lifetime: float = DEFAULT_LIFETIME
+    password_checker: PasswordChecker | None = field(default=None, repr=False)
     identities: IdentityRepository = field(init=False)
     audit: AuditLog = field(init=False)
 
@@ -254,7 +260,10 @@ class LoginService:
         # The slow password hash runs before the write lock is taken; it is used only if the
         # authenticator step succeeds, which is the order MitID asks in.
         password_ok = (
-            password is not None and self.identities.check_password(identity.user_id, password)
+            password is not None
+            and self.identities.check_password(
+                identity.user_id, password, checker=self.password_checker
+            )
             if plugin.needs_password
             else True
         )

@@ -33,6 +33,9 @@ class ServerConfig:
     body_limit: int = 64 * 1024
     clock_cache: float = 0.1
     key_refresh: float = 5.0
+    # Processes that check passwords (scrypt) beside the server's threads: 0 = one per core,
+    # -1 = none (check in the request's thread).
+    password_workers: int = 0
 
     @property
     def issuer_url(self) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from authenticators.core.identities import IdentityRepository
-from authenticators.core.login import LoginService
+from authenticators.core.login import LoginService, PasswordChecker
 from authenticators.core.organisations import OrganisationRepository
 from authenticators.server.clients import ClientRegistry
 from authenticators.server.config import ServerConfig
@@ -45,6 +45,14 @@ class Services:
         return self.oauth
 
 
+def _password_checker(config: ServerConfig) -> PasswordChecker | None:
+    if config.password_workers < 0:
+        return None
+    from authenticators.server.passwords import shared_pool
+
+    return shared_pool(config.password_workers)
+
+
 def build_services(config: ServerConfig, store: Store | None = None) -> Services:
     from authenticators.server.oidc.server import EmuAuthorizationServer
     from authenticators.server.steps import load_steps
@@ -57,7 +65,7 @@ def build_services(config: ServerConfig, store: Store | None = None) -> Services
         config=config,
         store=store,
         clock=clock,
-        login=LoginService(store, clock),
+        login=LoginService(store, clock, password_checker=_password_checker(config)),
         identities=IdentityRepository(store, clock),
         organisations=OrganisationRepository(store, clock),
         clients=ClientRegistry(store, clock),

@@ -69,15 +69,25 @@ async def create_identity(request: Request, services: Services) -> Response:
     wanted = fields.objects("authenticators")
     orgs = fields.objects("organisations")
 
+    # A step that talks to a simulated device (whose firmware writes the state from a thread of
+    # its own) enrolls after the identity's transaction; if it fails, the identity goes again.
+    later = [w for w in wanted if _enrolls_alone(services, w)]
+    at_once = [w for w in wanted if not _enrolls_alone(services, w)]
+
     def work() -> dict[str, Any]:
         with services.store.transaction():
             identity = services.identities.create(
                 user_id, name, birthdate=birthdate, cpr=cpr, password=password
             )
-            enrolled = [_enroll(services, identity.user_id, Fields(w)) for w in wanted]
+            enrolled = [_enroll(services, identity.user_id, Fields(w)) for w in at_once]
             for org in orgs:
                 _join(services, identity.user_id, Fields(org, {"cvr", "name", "roles"}))
-            data = identity_json(services, services.identities.get(identity.user_id))
+        try:
+            enrolled += [_enroll(services, identity.user_id, Fields(w)) for w in later]
+        except BaseException:
+            services.identities.delete(identity.user_id)
+            raise
+        data = identity_json(services, services.identities.get(identity.user_id))
         data["enrolled"] = enrolled
         return data
 
@@ -112,6 +122,11 @@ def _enroll(services: Services, user_id: str, fields: Fields) -> dict[str, Any]:
         )
     allowed = {"kind", *step.enroll_fields(kind)}
     return step.enroll(services, kind, user_id, Fields(fields.data, allowed))
+
+
+def _enrolls_alone(services: Services, wanted: dict[str, Any]) -> bool:
+    step = services.steps.get(str(wanted.get("kind")))
+    return bool(getattr(step, "enrolls_outside_transaction", False))
 
 
 async def add_authenticator(request: Request, services: Services) -> Response:

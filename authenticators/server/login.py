@@ -253,6 +253,11 @@ def act_step(services: Services, flow: Flow, form: dict[str, str]) -> Response |
         return None
     step = services.steps[flow.kind]
     outcome = step.submit(StepContext(services, flow, flow.lang), form)
+    if outcome.kind is OutcomeKind.STAY:
+        flow.notice = outcome.reason or None
+        return None
+    if outcome.kind is OutcomeKind.DENIED:
+        return finish(services, flow, None)
     if outcome.kind is OutcomeKind.RETRY:
         flow.attempts += 1
         if flow.attempts >= MAX_ATTEMPTS:
@@ -310,10 +315,17 @@ def act_organisation(services: Services, flow: Flow, form: dict[str, str]) -> Re
     return finish(services, flow, auth.with_organisation(membership, Level.BUSINESS.acr))
 
 
+def _drop_transaction(services: Services, flow: Flow) -> None:
+    """The person left the step: its login will get no answer (an app push is taken back)."""
+    if flow.stage == STEP and flow.transaction_id:
+        services.login.abandon(flow.transaction_id, "the person left the login page")
+
+
 def act_restart(services: Services, flow: Flow, form: dict[str, str]) -> Response | None:
     """Back to the user ID (or, with a uuid hint, to the choice of method)."""
     if flow.stage == DONE:
         return None
+    _drop_transaction(services, flow)
     flow.kind = flow.authenticator_id = flow.transaction_id = None
     flow.failure, flow.failure_detail, flow.step_data = None, "", {}
     if flow.hint_uuid and flow.user_id:
@@ -327,6 +339,7 @@ def act_methods(services: Services, flow: Flow, form: dict[str, str]) -> Respons
     """Back to the choice of method, for the same person."""
     if flow.stage == DONE or flow.user_id is None:
         return act_restart(services, flow, form)
+    _drop_transaction(services, flow)
     flow.kind = flow.authenticator_id = flow.transaction_id = None
     flow.failure, flow.failure_detail, flow.step_data = None, "", {}
     flow.stage = METHOD
@@ -337,6 +350,7 @@ def act_methods(services: Services, flow: Flow, form: dict[str, str]) -> Respons
 
 def act_cancel(services: Services, flow: Flow, form: dict[str, str]) -> Response | None:
     """The person gives up: back to the service with ``access_denied``."""
+    _drop_transaction(services, flow)
     return finish(services, flow, None)
 
 

@@ -167,6 +167,43 @@ class Emulator:
     def reset(self) -> None:
         self.call("POST", "/emulator/reset")
 
+    # -- the app --
+
+    def app_logins(self) -> list[dict[str, Any]]:
+        """Pending app logins: what the apps are asked to approve."""
+        result: list[dict[str, Any]] = self.call("GET", "/emulator/app/logins")["logins"]
+        return result
+
+    def app_approve(
+        self,
+        transaction_id: str,
+        *,
+        app_id: str | None = None,
+        pin: str | None = None,
+        biometrics: bool = False,
+        bind: str = "qr",
+    ) -> dict[str, Any]:
+        """Approve in the app, as a phone held to the login screen (``bind="code"``: typing
+        the code it shows instead)."""
+        body: dict[str, Any] = {"bind": bind}
+        if app_id is not None:
+            body["app_id"] = app_id
+        if pin is not None:
+            body["pin"] = pin
+        if biometrics:
+            body["biometrics"] = True
+        result: dict[str, Any] = self.call(
+            "POST", f"/emulator/app/logins/{transaction_id}/approve", body
+        )
+        return result
+
+    def app_reject(self, transaction_id: str, *, app_id: str | None = None) -> dict[str, Any]:
+        body = {"app_id": app_id} if app_id is not None else {}
+        result: dict[str, Any] = self.call(
+            "POST", f"/emulator/app/logins/{transaction_id}/reject", body
+        )
+        return result
+
 
 # -- a browser made of httpx --------------------------------------------------------------------
 

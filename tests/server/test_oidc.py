@@ -326,10 +326,13 @@ def test_acr_values_decide_the_methods_offered(
     mitid_identity: MitIDIdentity,
     mitid_browser: BrowserLogin,
 ) -> None:
-    # a code token cannot reach high: not offered, and the page says why
+    # a code token cannot reach high: not offered (the app enrolled at high and the chip are)
     with pytest.raises(LoginFailed) as failed:
         login(mitid_browser, mitid_client, mitid_identity, acr_values=ACR + "high")
-    assert failed.value.reason == "no_methods"
+    page = failed.value.page
+    assert page.stage == "method"
+    assert page.form is not None
+    assert {c.split(":")[0] for c in page.form.choices["method"]} == {"app", "chip"}
     request, callback = login(mitid_browser, mitid_client, mitid_identity, acr_values=ACR + "low")
     claims = id_token_claims(
         http, exchange(http, mitid_client, request, callback.code or "").json()["id_token"]

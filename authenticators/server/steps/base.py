@@ -51,6 +51,8 @@ class OutcomeKind(enum.Enum):
     DONE = "done"  # the core accepted the login
     RETRY = "retry"  # show the step again with a message (a new transaction when restart)
     FAILED = "failed"  # the login cannot go on: a page that says why
+    STAY = "stay"  # show the step again as it is (no attempt counted), with an optional notice
+    DENIED = "denied"  # the person said no: back to the service with access_denied
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,14 @@ class Outcome:
     @classmethod
     def failed(cls, reason: str, detail: str = "") -> Outcome:
         return cls(OutcomeKind.FAILED, reason=reason, detail=detail)
+
+    @classmethod
+    def stay(cls, notice: str = "") -> Outcome:
+        return cls(OutcomeKind.STAY, reason=notice, restart=False)
+
+    @classmethod
+    def denied(cls, reason: str) -> Outcome:
+        return cls(OutcomeKind.DENIED, reason=reason)
 
 
 class StepFailed(Exception):

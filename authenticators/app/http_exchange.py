@@ -1,0 +1,160 @@
+"""The phone's side of an app login over HTTP: an :class:`AppExchange` served by a login server.
+
+A phone whose key and PIN live in another state than the login server's (``mitid-emu app
+enroll --server``) asks the server for its pushes, reports the QR frames it read and hands in
+its signed answer through the emulator control API under ``/emulator/app/``. The server's clock
+decides what is open and what has expired; the ``now`` the protocol passes is not sent.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from authenticators.app.answer import Answer
+from authenticators.app.errors import AppRefusal
+from authenticators.app.inbox import PushRequest
+from authenticators.protocol import ErrorCode, ProtocolError, Reason
+
+SERVER_ENV = "MITID_EMU_SERVER"
+ADMIN_TOKEN_ENV = "MITID_EMU_ADMIN_TOKEN"  # noqa: S105 - the name of a variable
+
+
+def _segment(text: str) -> str:
+    return quote(text, safe="")
+
+
+class HttpExchange:
+    """:class:`~authenticators.app.inbox.AppExchange` over a login server's control API."""
+
+    def __init__(
+        self,
+        base_url: str,
+        admin_token: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {admin_token}"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"HttpExchange({self.base_url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> HttpExchange:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the calls -------------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        try:
+            response = self._http.request(method, path, json=body)
+        except httpx.HTTPError as exc:
+            raise ProtocolError(
+                ErrorCode.DEVICE_ERROR,
+                f"cannot reach the login server at {self.base_url}: {type(exc).__name__}",
+            ) from None
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        if response.status_code >= 400:
+            description = str(data.get("error_description") or response.reason_phrase)
+            reason = data.get("reason")
+            refusal = _reason(reason) if response.status_code == 409 else None
+            if refusal is not None:
+                raise AppRefusal(refusal, description)
+            if response.status_code == 401:
+                description = "the login server refused the admin token (--admin-token)"
+            code = {
+                404: ErrorCode.UNKNOWN_AUTHENTICATOR,
+                409: ErrorCode.CONFLICT,
+            }.get(response.status_code, ErrorCode.INVALID_ARGUMENT)
+            if data.get("error") == "not_found" and "request" in description:
+                code = ErrorCode.INVALID_ARGUMENT
+            raise ProtocolError(code, description)
+        return data
+
+    def inbox(self, app_id: str, now: float) -> list[PushRequest]:
+        data = self._call("GET", f"/emulator/app/apps/{_segment(app_id)}/inbox")
+        return [_request(item) for item in data.get("requests", [])]
+
+    def request(self, transaction_id: str, app_id: str, now: float) -> PushRequest:
+        data = self._call(
+            "GET",
+            f"/emulator/app/apps/{_segment(app_id)}/requests/{_segment(transaction_id)}",
+        )
+        return _request(data)
+
+    def report_scan(self, transaction_id: str, app_id: str, update: int, now: float) -> None:
+        self._call(
+            "POST",
+            f"/emulator/app/apps/{_segment(app_id)}/requests/{_segment(transaction_id)}/scan",
+            {"update": update},
+        )
+
+    def submit(self, answer: Answer, now: float) -> None:
+        self._call("POST", "/emulator/app/answers", answer.to_dict())
+
+    def screen(self, transaction_id: str, app_id: str) -> list[str]:
+        """What a phone held to the login screen reads: the QR frames' payloads shown now."""
+        data = self._call(
+            "GET",
+            f"/emulator/app/apps/{_segment(app_id)}/requests/{_segment(transaction_id)}/screen",
+        )
+        return [str(p) for p in data.get("frames", [])]
+
+    def register(
+        self,
+        user_id: str,
+        app_id: str,
+        public_key: bytes,
+        *,
+        level: str,
+        biometrics: bool,
+    ) -> dict[str, Any]:
+        """Register an app's public key with the server (its key and PIN stay on the phone)."""
+        result: dict[str, Any] = self._call(
+            "POST",
+            f"/emulator/identities/{_segment(user_id)}/authenticators",
+            {
+                "kind": "app",
+                "app_id": app_id,
+                "public_key": base64.b64encode(public_key).decode("ascii"),
+                "level": level,
+                "biometrics": biometrics,
+            },
+        )
+        return result
+
+
+def _reason(value: Any) -> Reason | None:
+    try:
+        return Reason(value)
+    except ValueError:
+        return None
+
+
+def _request(data: Any) -> PushRequest:
+    try:
+        return PushRequest.from_wire(data)
+    except (KeyError, TypeError, ValueError, ProtocolError):
+        raise ProtocolError(
+            ErrorCode.DEVICE_ERROR, "the login server sent a push this app cannot read"
+        ) from None

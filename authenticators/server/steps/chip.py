@@ -1,0 +1,469 @@
+"""The chip step: the password, then the chip signs the login's challenge through WebAuthn.
+
+The page runs ``navigator.credentials.get`` (a script served here, so ``script-src 'self'``
+allows it) with the RP ID and the credential of the enrollment and a WebAuthn challenge derived
+from the whole login challenge (:func:`~authenticators.chip.webauthn.client_challenge`), so the
+assertion answers this one transaction. The form carries the assertion and the password back;
+the core checks both (the chip plugin's verifier, then the password).
+
+The control API enrolls a simulated chip (``sim:NAME``, registered through the HAL as
+``mitid-emu chip register`` does) or a credential made elsewhere (its COSE public key, for a
+browser's virtual authenticator), and lets the test browser have a simulated chip sign, as a
+platform (the browser and the operating system) would.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from authenticators import registry
+from authenticators.chip.errors import ChipHostError
+from authenticators.chip.host import ChipHost
+from authenticators.chip.plugin import ChipPlugin
+from authenticators.chip.records import ChipRecord
+from authenticators.chip.webauthn import b64, client_challenge, unb64
+from authenticators.core.errors import CoreError, CoreErrorCode
+from authenticators.hal import HalError, open_device
+from authenticators.protocol import ProtocolError, Reason
+from authenticators.protocol import Response as ChipResponse
+from authenticators.server.api import admin_endpoint, off_loop, path_param
+from authenticators.server.context import Services
+from authenticators.server.http import ApiError, Fields, read_json
+from authenticators.server.steps.base import Outcome, StepContext, StepFailed, StepPage
+
+if TYPE_CHECKING:
+    from authenticators.server.testing import BrowserLogin, Callback, Page
+
+KIND = "chip"
+DEFAULT_RP_ID = "localhost"
+SCRIPT = Path(__file__).resolve().parent.parent / "pages" / "static" / "chip_step.js"
+SCRIPT_URL = "/static/chip-step.js"
+TIMEOUT_MS = 60_000
+ASSERTION_FIELDS = ("credential_id", "authenticator_data", "client_data", "signature")
+# Refusals the person can put right on the same page (a new transaction each time).
+RETRYABLE = {Reason.WRONG_PASSWORD, Reason.MALFORMED, Reason.NOT_APPROVED}
+
+
+def chip_plugin() -> ChipPlugin:
+    plugin = registry.get(KIND)
+    assert isinstance(plugin, ChipPlugin)
+    return plugin
+
+
+def login_origins(issuer_url: str, rp_id: str) -> list[str]:
+    """Where the login page may run: the issuer's origin, the RP ID on the issuer's scheme and
+    port (``http://localhost:PORT`` for a page opened as localhost), and ``https://RP_ID``."""
+    parts = urlsplit(issuer_url)
+    port = f":{parts.port}" if parts.port else ""
+    found = [f"{parts.scheme}://{parts.netloc}", f"{parts.scheme}://{rp_id}{port}"]
+    found.append(f"https://{rp_id}")
+    return list(dict.fromkeys(found))
+
+
+class ChipStep:
+    """Password and a WebAuthn assertion, judged together by the core."""
+
+    # A simulated chip's firmware writes the state from its own thread: no transaction around.
+    enrolls_outside_transaction = True
+
+    def __repr__(self) -> str:
+        return "ChipStep()"
+
+    def start(self, ctx: StepContext) -> None:
+        flow = ctx.flow
+        assert flow.user_id
+        assert flow.authenticator_id
+        services = ctx.services
+        try:
+            record = chip_plugin().records(services.store).get(flow.authenticator_id)
+        except ProtocolError:
+            raise StepFailed("unknown_authenticator") from None
+        extra = {
+            "rp_id": record.rp_id,
+            "origins": login_origins(services.config.issuer_url, record.rp_id),
+        }
+        try:
+            challenge = services.login.begin(
+                flow.user_id,
+                KIND,
+                service_provider=flow.client_name,
+                reference_text=ctx.reference_text,
+                authenticator_id=flow.authenticator_id,
+                level=ctx.level,
+                extra=extra,
+            )
+        except CoreError as exc:
+            reason = {
+                CoreErrorCode.NO_PASSWORD: "no_password",
+                CoreErrorCode.INSUFFICIENT_LEVEL: "insufficient_level",
+            }.get(exc.code, "method_not_available")
+            raise StepFailed(reason) from None
+        flow.transaction_id = challenge.transaction_id
+
+    def page(self, ctx: StepContext) -> StepPage:
+        flow = ctx.flow
+        assert flow.transaction_id
+        assert flow.authenticator_id
+        services = ctx.services
+        record = chip_plugin().records(services.store).get(flow.authenticator_id)
+        challenge = services.login.pending(flow.transaction_id).challenge
+        return StepPage(
+            "steps/chip.html",
+            {
+                "chip_id": record.name,
+                "rp_id": record.rp_id,
+                "webauthn_challenge": b64(client_challenge(challenge)),
+                "allow": b64(record.credential_id),
+                "user_verification": "required" if record.uv_required else "discouraged",
+                "timeout_ms": TIMEOUT_MS,
+                "script_url": SCRIPT_URL,
+                "fields": ASSERTION_FIELDS,
+            },
+        )
+
+    def submit(self, ctx: StepContext, form: Mapping[str, str]) -> Outcome:
+        flow = ctx.flow
+        assert flow.transaction_id
+        assert flow.authenticator_id
+        password = form.get("password", "")
+        if not password:
+            return Outcome.retry("password_missing", restart=False)
+        if form.get("chip_error"):
+            return Outcome.retry("chip_error", restart=False)
+        if not all(form.get(name) for name in ASSERTION_FIELDS):
+            return Outcome.retry("chip_missing", restart=False)
+        payload = {name: form[name] for name in ASSERTION_FIELDS}
+        if form.get("user_handle"):
+            payload["user_handle"] = form["user_handle"]
+        response = ChipResponse(flow.transaction_id, KIND, flow.authenticator_id, payload)
+        try:
+            result = ctx.services.login.complete(flow.transaction_id, response, password)
+        except CoreError:
+            return Outcome.failed("expired")
+        if result.ok:
+            return Outcome.done(result)
+        reason = result.verdict.reason
+        if reason in RETRYABLE:
+            return Outcome.retry(reason.value)
+        return Outcome.failed(reason.value, result.verdict.detail)
+
+    # -- enrollment ----------------------------------------------------------------------------
+
+    def enroll_fields(self, kind: str) -> dict[str, Any]:
+        return {
+            "name": {"type": "string", "maxLength": 64, "description": "the chip's name"},
+            "device": {
+                "type": "string",
+                "pattern": "^sim:([A-Za-z0-9][A-Za-z0-9._-]{0,63})?$",
+                "description": "a simulated chip to register on (default: sim:NAME)",
+            },
+            "rp_id": {
+                "type": "string",
+                "pattern": "^[a-z0-9]([a-z0-9.-]{0,62})$",
+                "description": f"the WebAuthn RP ID (default {DEFAULT_RP_ID}: the login page "
+                "must then be opened as http://localhost:PORT)",
+            },
+            "credential_id": {
+                "type": "string",
+                "maxLength": 1400,
+                "description": "a credential made elsewhere (base64url), with public_key",
+            },
+            "public_key": {
+                "type": "string",
+                "maxLength": 1400,
+                "description": "its COSE public key (CBOR, base64url)",
+            },
+            "sign_count": {"type": "integer", "minimum": 0, "maximum": 4294967295},
+        }
+
+    def enroll(self, services: Services, kind: str, user_id: str, fields: Fields) -> dict[str, Any]:
+        plugin = chip_plugin()
+        identity = services.identities.get(user_id)
+        rp_id = fields.text("rp_id", max_length=64) or DEFAULT_RP_ID
+        name = fields.text("name", max_length=64) or _free_name(services, identity.user_id)
+        device = fields.text("device", max_length=80)
+        credential = fields.text("credential_id", max_length=1400)
+        public_key = fields.text("public_key", max_length=1400)
+        count = fields.number("sign_count", minimum=0, maximum=2**32 - 1) or 0
+        records = plugin.records(services.store)
+        if records.exists(name):
+            raise ApiError(409, "conflict", f"a chip named {name!r} is enrolled already")
+        if credential is not None or public_key is not None:
+            if device is not None:
+                raise ApiError(
+                    400, "invalid_request", "give 'device' or 'credential_id' and 'public_key'"
+                )
+            record = _external(services, name, rp_id, credential, public_key, int(count))
+        else:
+            uri = device or f"sim:{name}"
+            if not uri.startswith("sim:"):
+                raise ApiError(400, "invalid_request", "field 'device' must be sim: or sim:NAME")
+            try:
+                record = plugin.records(services.store).get(
+                    plugin.enroll(
+                        services.store,
+                        services.clock,
+                        uri=uri,
+                        name=name,
+                        rp_id=rp_id,
+                        user_name=identity.user_id,
+                    ).authenticator_id
+                )
+            except (ChipHostError, HalError) as exc:
+                raise ApiError(
+                    409 if "enrolled already" in exc.message else 400,
+                    "invalid_request",
+                    exc.message,
+                ) from None
+        try:
+            services.identities.add_authenticator(identity.user_id, KIND, record.name)
+        except CoreError:
+            records.delete(record.name)
+            raise
+        data = record.to_dict()
+        return {"kind": KIND, "id": record.name, **data}
+
+    # -- routes --------------------------------------------------------------------------------
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route(SCRIPT_URL, script, methods=["GET"]),
+            Route("/emulator/chips/{name}/assert", admin_endpoint(assertion), methods=["POST"]),
+        ]
+
+    def openapi_paths(self) -> dict[str, Any]:
+        b64url = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,200}$"}
+        return {
+            "/emulator/chips/{name}/assert": {
+                "parameters": [
+                    {
+                        "name": "name",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+                    }
+                ],
+                "post": {
+                    "summary": "Have an enrolled simulated chip sign (a platform's "
+                    "authenticatorGetAssertion, with the user touching the chip)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["client_data_hash"],
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "client_data_hash": b64url,
+                                        "rp_id": {"type": "string", "maxLength": 64},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "the assertion",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        **{
+                            str(code): {
+                                "description": "refused",
+                                "content": {
+                                    "application/json": {
+                                        "schema": {"$ref": "#/components/schemas/Error"}
+                                    }
+                                },
+                            }
+                            for code in (400, 401, 404, 409, 413, 415)
+                        },
+                    },
+                },
+            }
+        }
+
+
+def _free_name(services: Services, user_id: str) -> str:
+    records = chip_plugin().records(services.store)
+    base = "".join(c if c.isalnum() or c in "._-" else "-" for c in user_id)[:40]
+    for number in range(1, 1000):
+        name = f"{base}-chip-{number}"
+        if not records.exists(name):
+            return name
+    raise ApiError(409, "conflict", "give the chip a name")
+
+
+def _external(
+    services: Services,
+    name: str,
+    rp_id: str,
+    credential: str | None,
+    public_key: str | None,
+    count: int,
+) -> ChipRecord:
+    """A credential a browser or platform authenticator made: kept by its public key."""
+    if not credential or not public_key:
+        raise ApiError(
+            400, "invalid_request", "a credential made elsewhere needs credential_id and public_key"
+        )
+    try:
+        credential_id = unb64(credential)
+        cose = unb64(public_key)
+    except (ValueError, binascii.Error):
+        raise ApiError(
+            400, "invalid_request", "credential_id and public_key are base64url"
+        ) from None
+    try:
+        from fido2 import cbor
+        from fido2.cose import CoseKey
+
+        decoded = cbor.decode(cose)
+        if not isinstance(decoded, Mapping):
+            raise ValueError("not a map")
+        CoseKey.parse(decoded)
+    except Exception:  # anything the caller's bytes provoke
+        raise ApiError(400, "invalid_request", "public_key is not a COSE public key") from None
+    if not credential_id:
+        raise ApiError(400, "invalid_request", "credential_id is empty")
+    record = ChipRecord(
+        name=name,
+        uri="external:",
+        rp_id=rp_id,
+        credential_id=credential_id,
+        public_key=cose,
+        aaguid="00000000-0000-0000-0000-000000000000",
+        attestation={
+            "status": "none",
+            "format": "none",
+            "aaguid": "",
+            "subject": None,
+            "detail": "registered by its public key",
+        },
+        user_handle=hashlib.sha256(name.encode()).digest()[:16],
+        resident=False,
+        uv_required=False,
+        sign_count=count,
+        last_used=None,
+        created_at=services.clock.now(),
+    )
+    return chip_plugin().records(services.store).add(record)
+
+
+async def script(request: Request) -> Response:
+    return Response(
+        _script_text(),
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@lru_cache(maxsize=1)
+def _script_text() -> str:
+    return SCRIPT.read_text(encoding="utf-8")
+
+
+async def assertion(request: Request, services: Services) -> Response:
+    """authenticatorGetAssertion on an enrolled simulated chip, as a platform would send it."""
+    name = path_param(request, "name")
+    fields = Fields(
+        await read_json(request, services.config.body_limit), {"client_data_hash", "rp_id"}
+    )
+    encoded = fields.req_text("client_data_hash", max_length=200)
+    rp_id = fields.text("rp_id", max_length=64)
+    try:
+        client_data_hash = unb64(encoded)
+    except (ValueError, binascii.Error):
+        client_data_hash = b""
+    if len(client_data_hash) != 32:
+        raise ApiError(400, "invalid_request", "client_data_hash is 32 bytes, base64url")
+
+    def work() -> dict[str, Any]:
+        record = chip_plugin().records(services.store).get(name)
+        if not record.uri.startswith("sim:"):
+            raise ApiError(409, "conflict", f"chip {name!r} is not a simulated chip")
+        with open_device(record.uri, store=services.store, clock=services.clock) as device:
+            signed = ChipHost(device).get_assertion(
+                rp_id or record.rp_id, client_data_hash, [record.credential_id]
+            )
+        used = signed.credential.get("id", record.credential_id) if signed.credential else None
+        result = {
+            "credential_id": b64(bytes(used or record.credential_id)),
+            "authenticator_data": b64(bytes(signed.auth_data)),
+            "signature": b64(bytes(signed.signature)),
+        }
+        if signed.user and "id" in signed.user:
+            result["user_handle"] = b64(bytes(signed.user["id"]))
+        return result
+
+    try:
+        return JSONResponse(await off_loop(work), headers={"Cache-Control": "no-store"})
+    except (ChipHostError, HalError) as exc:
+        return ApiError(409, "conflict", exc.message).response()
+
+
+# -- the test browser's driver -----------------------------------------------------------------
+
+
+def _attribute(html: str, name: str) -> str:
+    marker = f'{name}="'
+    start = html.find(marker)
+    if start < 0:
+        raise ValueError(f"the chip step page has no {name}")
+    return html[start + len(marker) : html.index('"', start + len(marker))]
+
+
+def drive(browser: BrowserLogin, page: Page, **options: Any) -> Page | Callback:
+    """What a browser does on the chip page: build the client data for its origin, have the
+    simulated chip sign it (through the control API: the chip lives in the server's state),
+    and send the assertion with the password."""
+    password = options.get("password")
+    if password is None:
+        raise TypeError("a chip login needs password=")
+    emulator = browser.emulator
+    if emulator is None:
+        raise TypeError("a chip login needs a BrowserLogin with an emulator")
+    chip = _attribute(page.html, "data-chip")
+    rp_id = _attribute(page.html, "data-rp-id")
+    challenge = _attribute(page.html, "data-challenge")
+    origin = options.get("origin") or _origin(browser.base_url)
+    client_data = json.dumps(
+        {"type": "webauthn.get", "challenge": challenge, "origin": origin, "crossOrigin": False},
+        separators=(",", ":"),
+    ).encode()
+    digest = base64.urlsafe_b64encode(hashlib.sha256(client_data).digest()).rstrip(b"=")
+    signed = emulator.call(
+        "POST",
+        f"/emulator/chips/{chip}/assert",
+        {"client_data_hash": digest.decode("ascii"), "rp_id": rp_id},
+    )
+    values = {
+        "password": password,
+        "credential_id": signed["credential_id"],
+        "authenticator_data": signed["authenticator_data"],
+        "signature": signed["signature"],
+        "client_data": b64(client_data),
+    }
+    if "user_handle" in signed:
+        values["user_handle"] = signed["user_handle"]
+    return browser.submit(page, **values)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+step = ChipStep()
