@@ -9,7 +9,7 @@ and is compared with the figure the policy itself implies.
 
 The code is judged before the password (the order MitID asks in), so the attacker here sends no
 password: a right guess shows as ``wrong_password`` (or ``ok``), a wrong one as ``wrong_code``.
-The HTTP variant of this attack goes through the login server's pages and API the same way.
+The HTTP variant, :mod:`security.brute_force_http`, goes through a running login server's pages.
 
 ``python -m security.brute_force [--hours N]`` runs it and prints the figures.
 """

@@ -1,7 +1,7 @@
 """``python -m security.report`` (``make security``): every check in its quick form, one table.
 
 Columns: target, measurements, result. The exit status is non-zero when any target fails.
-Sections are registered in :data:`SECTIONS`; the login server's checks join as more sections.
+Sections are registered in :data:`SECTIONS`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ Section = Callable[[], Iterator[Row]]
 SECTIONS: dict[str, Section] = {}
 
 TIMING_PER_CLASS = 20_000
+HTTP_BRUTE_HOURS = 2.0
 
 
 def section(name: str) -> Callable[[Section], Section]:
@@ -118,20 +119,42 @@ def brute_force_rows() -> Iterator[Row]:
         + ("" if report.ok else " FAIL: above the policy"),
         report.ok,
     )
+    from security import brute_force_http
+
+    http = brute_force_http.http_attack(hours=HTTP_BRUTE_HOURS)
+    same = abs(http.report.per_hour - report.per_hour) <= 1.0
+    yield Row(
+        "brute force code token (HTTP, login pages)",
+        f"{http.report.attempts} guesses in {HTTP_BRUTE_HOURS:g} h, {http.requests} requests",
+        f"{http.report.per_hour:.1f}/h, P(code guessed in a day) = {http.report.p_day():.2%}"
+        + (" (library: the same)" if same else f" FAIL: library {report.per_hour:.1f}/h")
+        + ("" if http.report.ok else " FAIL: above the policy"),
+        http.report.ok and same,
+    )
 
 
 @section("secrets")
 def secret_rows() -> Iterator[Row]:
     from security import leaks
 
-    report = leaks.run()
-    result = "no canary found" if report.ok else "FAIL: " + "; ".join(report.findings[:3])
-    yield Row(
-        "secrets (canaries)",
-        f"{len(report.canaries)} canaries x {report.texts} texts",
-        result,
-        report.ok,
-    )
+    for label, scenarios in (
+        ("secrets (canaries)", [name for name in leaks.SCENARIOS if name != "server"]),
+        ("secrets over HTTP (login server)", ["server"]),
+    ):
+        report = leaks.run(scenarios)
+        result = "no canary found" if report.ok else "FAIL: " + "; ".join(report.findings[:3])
+        if report.allowed:
+            result += (
+                f"; {len(report.allowed)} by design ("
+                + ", ".join(sorted({item.split(" in ", 1)[0] for item in report.allowed}))
+                + ")"
+            )
+        yield Row(
+            label,
+            f"{len(report.canaries)} canaries x {report.texts} texts",
+            result,
+            report.ok,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -231,7 +231,7 @@ async def create_client(request: Request, services: Services) -> Response:
             client_id, uris, name=name, public=public, secret=secret, scopes=scopes, source="api"
         )
         data = client.to_dict()
-        if made is not None:
+        if made is not None and secret is None:  # shown once when the server made it
             data["client_secret"] = made
         return data
 

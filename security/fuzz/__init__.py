@@ -11,7 +11,7 @@ in the repository); inputs that made a harness fail are written to
 replays both through the harnesses, so every finding is a regression test from the moment it
 is found.
 
-More targets (the login server's JSON endpoints, for one) register in :data:`TARGETS`.
+More targets register in :data:`TARGETS`.
 """
 
 from __future__ import annotations
@@ -73,3 +73,8 @@ register("u2f", "security.fuzz.u2f", "U2F (CTAP1) APDUs to the simulated chip")
 register("otpauth", "security.fuzz.otpauth", "otpauth:// seed URIs")
 register("pskc", "security.fuzz.pskc", "PSKC (RFC 6030) seed files")
 register("qr_frame", "security.fuzz.qr_frame", "the app's QR frame payloads")
+register(
+    "server_json",
+    "security.fuzz.server_json",
+    "the login server's control API and OIDC endpoints (ASGI, in process)",
+)

@@ -153,6 +153,116 @@ def qr_frame_inputs() -> list[bytes]:
     ]
 
 
+#: A valid body (JSON, or a form for the OIDC endpoints) for operations of the OpenAPI document
+#: that take one; path parameters are filled from the harness's fixture.
+SERVER_BODIES: dict[tuple[str, str], tuple[str, bytes]] = {
+    ("POST", "/emulator/identities"): (
+        "application/json",
+        b'{"user_id": "bob-1", "name": "Bob", "password": "bob-password", "cpr": "0102031234",'
+        b' "authenticators": [{"kind": "codeviser"}, {"kind": "app", "pin": "135790"}],'
+        b' "organisations": [{"cvr": "87654321", "name": "Bob ApS", "roles": ["r"]}]}',
+    ),
+    ("POST", "/emulator/identities/{user_id}/authenticators"): (
+        "application/json",
+        b'{"kind": "codeviser", "digits": 8, "period": 60, "algorithm": "SHA256", "drift_ppm": 20}',
+    ),
+    ("PUT", "/emulator/identities/{user_id}/organisations/{cvr}"): (
+        "application/json",
+        b'{"roles": ["signer"]}',
+    ),
+    ("POST", "/emulator/organisations"): (
+        "application/json",
+        b'{"cvr": "11223344", "name": "Seed A/S"}',
+    ),
+    ("POST", "/emulator/clients"): (
+        "application/json",
+        b'{"client_id": "seed", "redirect_uris": ["http://localhost:3000/cb"], "public": false,'
+        b' "client_secret": "a-secret-of-16-chars", "name": "Seed", "scopes": ["openid"]}',
+    ),
+    ("POST", "/emulator/clock"): ("application/json", b'{"freeze": true, "advance": 30}'),
+    ("POST", "/emulator/app/logins/{transaction_id}/approve"): (
+        "application/json",
+        b'{"pin": "246810", "bind": "code", "app_id": "alice-app"}',
+    ),
+    ("POST", "/emulator/app/logins/{transaction_id}/reject"): (
+        "application/json",
+        b'{"app_id": "alice-app"}',
+    ),
+    ("POST", "/emulator/app/apps/{app_id}/requests/{transaction_id}/scan"): (
+        "application/json",
+        b'{"update": 0}',
+    ),
+    ("POST", "/emulator/chips/{name}/assert"): (
+        "application/json",
+        b'{"client_data_hash": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",'
+        b' "rp_id": "localhost"}',
+    ),
+    ("POST", "/token"): (
+        "application/x-www-form-urlencoded",
+        b"grant_type=authorization_code&code=abc&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2F"
+        b"callback&client_id=fuzz&code_verifier=" + b"v" * 43,
+    ),
+}
+SERVER_PARAMS = {
+    "{user_id}": "alice",
+    "{kind}": "codeviser",
+    "{authenticator_id}": "alice-cv",
+    "{cvr}": "12345678",
+    "{client_id}": "fuzz",
+    "{name}": "alice-cv",
+    "{app_id}": "alice-app",
+}
+#: Deletions name what other seeds create, not the harness's fixtures.
+SERVER_DELETE_PARAMS = {
+    "{user_id}": "bob-1",
+    "{authenticator_id}": "bob-1-codeviser-1",
+    "{cvr}": "11223344",
+    "{client_id}": "seed",
+}
+SERVER_EXTRA = [
+    b"GET /authorize?response_type=code&client_id=fuzz&redirect_uri=http%3A%2F%2F127.0.0.1%3A9"
+    b"%2Fcallback&scope=openid&state=s&nonce=n&code_challenge=" + b"c" * 43 + b"&code_challenge"
+    b"_method=S256&acr_values=urn%3Agrn%3Aauthn%3Adk%3Amitid%3Ahigh&login_hint=uuid%3Ax\n\n",
+    b"POST /token\napplication/x-www-form-urlencoded\ngrant_type=refresh_token&client_id=fuzz",
+    b"GET /userinfo?access_token=x\n\n",
+    b"POST /emulator/chips/alice-chip/assert\napplication/json\n"
+    b'{"client_data_hash": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "rp_id": "localhost"}',
+    b"-GET /emulator/identities\n\n",
+    b"POST /emulator/identities\napplication/json; charset=utf-8\n{}",
+    b'POST /emulator/identities\ntext/plain\n{"user_id": "abc"}',
+    b"GET /login/{flow}\n\n",
+    b"POST /login/{flow}/step\napplication/x-www-form-urlencoded\ncode=123456&password=x",
+]
+
+
+def server_json_inputs() -> list[bytes]:
+    """One request per operation of the server's OpenAPI document, and a few more."""
+    import tempfile
+
+    from authenticators.server.app import create_app, prepare_state
+    from authenticators.server.config import ServerConfig
+    from authenticators.server.openapi import openapi_document
+
+    with tempfile.TemporaryDirectory(prefix="seed-server-") as state:
+        config = ServerConfig(state_dir=state, port=8080, password_workers=-1)
+        prepare_state(config)
+        document = openapi_document(create_app(config).state.services)
+    inputs = []
+    for template, operations in document["paths"].items():
+        for method in operations:
+            if method == "parameters":
+                continue
+            path = template
+            params = SERVER_PARAMS
+            if method == "delete":
+                params = {**SERVER_PARAMS, **SERVER_DELETE_PARAMS}
+            for name, value in params.items():
+                path = path.replace(name, value)
+            ctype, body = SERVER_BODIES.get((method.upper(), template), ("", b""))
+            inputs.append(f"{method.upper()} {path}\n{ctype}\n".encode() + body)
+    return inputs + SERVER_EXTRA
+
+
 GENERATORS = {
     "ctap2": ctap2_inputs,
     "u2f": u2f_inputs,
@@ -160,11 +270,16 @@ GENERATORS = {
     "otpauth": otpauth_inputs,
     "pskc": pskc_inputs,
     "qr_frame": qr_frame_inputs,
+    "server_json": server_json_inputs,
 }
 
 
-def main() -> None:
-    for target, make in GENERATORS.items():
+def main(argv: list[str] | None = None) -> None:
+    import sys
+
+    chosen = (argv if argv is not None else sys.argv[1:]) or list(GENERATORS)
+    for target in chosen:
+        make = GENERATORS[target]
         print(f"{target}: {write(target, make())} seed inputs in {Path(CORPUS / target)}")
 
 

@@ -7,7 +7,7 @@ sharing a long prefix with the right value, against a random one) or two kinds o
 (the match in the first slot of the window, against the last): a timing difference between them
 would tell an attacker how close a guess was, or where the token's clock is.
 
-More targets (PKCE in the login server, for one) register with :func:`register`.
+More targets register with :func:`register`.
 """
 
 from __future__ import annotations
@@ -386,6 +386,51 @@ def _chip_pin_auth() -> Case:
             client_pin.verify_param(2, message, param, PERM_GA, "example.com")
 
     return Case(check, make)
+
+
+# -- the login server: PKCE --------------------------------------------------------------------
+
+
+def _near_text(right: str, alphabet: str) -> str:
+    """``right`` with its last character changed to another one of ``alphabet``."""
+    return right[:-1] + secrets.choice([c for c in alphabet if c != right[-1]])
+
+
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+@timing_target(
+    "server.pkce",
+    "login server PKCE check (S256 of the code_verifier against the stored code_challenge): "
+    "a verifier whose S256 shares 42 of 43 characters with the stored one vs a random one",
+    ("42 chars right", "random"),
+)
+def _server_pkce() -> Case:
+    from authenticators.server.oidc.server import S256Challenge
+
+    check = S256Challenge.CODE_CHALLENGE_METHODS["S256"]
+    # Each call draws a verifier from a pool and a stored challenge made against it (no one can
+    # choose a verifier for a given hash prefix, but what is compared is the same either way):
+    # one character off the verifier's own S256, or one off another verifier's. Both classes
+    # hash a verifier of the same length and compare 43 characters.
+    pool = []
+    for _ in range(POOL):
+        verifier = secrets.token_urlsafe(48)
+        digest = hashlib.sha256(verifier.encode("ascii")).digest()
+        pool.append((verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")))
+
+    def make(label: int) -> tuple[str, str]:
+        # Both classes build the stored value the same way, from the right one's or another's.
+        verifier, right = secrets.choice(pool)
+        other = right if label == 0 else secrets.choice(pool)[1]
+        while (stored := _near_text(other, _B64URL)) == right:
+            pass
+        return fresh_str(verifier), stored
+
+    def compare(pair: tuple[str, str]) -> bool:
+        return bool(check(pair[0], pair[1]))
+
+    return Case(compare, make)
 
 
 # -- controls: the engine itself --------------------------------------------------------------

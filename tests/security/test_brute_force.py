@@ -36,3 +36,15 @@ def test_a_blocked_token_refuses_even_the_right_code(store: Store) -> None:
     later = now + 301
     right_later = OtpKey(seed, OtpParams()).code(OtpParams().step(later))
     assert plugin.verify_code(store, "t", right_later, later).reason is Reason.OK
+
+
+def test_over_http_the_lockout_allows_the_same_36_guesses_an_hour() -> None:
+    from security import brute_force_http
+
+    http = brute_force_http.http_attack(hours=1)
+    report = http.report
+    assert report.ok, http.summary()
+    assert report.per_hour == pytest.approx(36, abs=1)
+    assert report.refused_locked >= 10
+    assert http.url.startswith("http://127.0.0.1:")
+    assert http.seconds < 60

@@ -68,7 +68,8 @@ def parse_options(data: Mapping[str, str], default_level: Level) -> MitIDOptions
             business = True
         else:
             raise InvalidRequestError(
-                f"login_hint style {style!r} is unknown; use uuid:, message: or vatid:DK<CVR>."
+                f"login_hint style '{_shown(style)}' is unknown; "
+                "use uuid:, message: or vatid:DK<CVR>."
             )
     if business:
         level = Level.BUSINESS
@@ -81,6 +82,12 @@ class _Unsupported(InvalidRequestError):  # type: ignore[misc]
         self.error = error
 
 
+def _shown(value: str, limit: int = 80) -> str:
+    """A caller's value as an error description may carry it (RFC 6749: printable ASCII
+    without '"' and '\\'); anything else becomes '?'."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in value[:limit])
+
+
 def _level(acr_values: str | None, default: Level) -> tuple[Level, bool]:
     if not acr_values:
         return default, default is Level.BUSINESS
@@ -88,7 +95,7 @@ def _level(acr_values: str | None, default: Level) -> tuple[Level, bool]:
     for value in acr_values.split():
         if value not in ACR_VALUES:
             raise InvalidRequestError(
-                f"acr value {value[:80]!r} is unknown; use one of {', '.join(ACR_VALUES)}."
+                f"acr value '{_shown(value)}' is unknown; use one of {', '.join(ACR_VALUES)}."
             )
         levels.append(Level.from_acr(value))
     business = Level.BUSINESS in levels
