@@ -12,6 +12,7 @@ import enum
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,8 +20,14 @@ from pathlib import Path
 
 import platformdirs
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX
+    fcntl = None  # type: ignore[assignment]
+
 STATE_ENV = "MITID_EMU_STATE"
 DB_NAME = "state.sqlite3"
+LOCK_NAME = "state.lock"
 
 
 class StoreErrorCode(enum.Enum):
@@ -66,6 +73,11 @@ class Store:
         self._local = threading.local()
         self._ensured: set[str] = set()
         self._ensure_lock = threading.Lock()
+        # Writers queue here rather than in SQLite's busy handler, which sleeps for up to
+        # 100 ms between tries: threads of this process on a lock, processes on a file lock.
+        self._write_lock = threading.Lock()
+        self._lock_fd: int | None = None
+        self._lock_pid = 0
         self._prepare_files()
 
     def __repr__(self) -> str:
@@ -117,6 +129,53 @@ class Store:
             conn.close()
             self._local.conn = None
 
+    # -- the writers' queue ------------------------------------------------------------------
+
+    def _acquire_write(self) -> None:
+        """Wait for this process's writers, then other processes' (up to the busy timeout)."""
+        if not self._write_lock.acquire(timeout=self._busy_timeout):
+            raise StoreError(
+                StoreErrorCode.BUSY,
+                f"state {self.path} stayed locked by another thread; try again",
+            )
+        try:
+            self._lock_file()
+        except BaseException:
+            self._write_lock.release()
+            raise
+
+    def _lock_file(self) -> None:
+        if fcntl is None:
+            return
+        if self._lock_fd is None or self._lock_pid != os.getpid():
+            try:
+                self._lock_fd = os.open(self.directory / LOCK_NAME, os.O_CREAT | os.O_RDWR, 0o600)
+            except OSError:
+                self._lock_fd = None
+                return  # a read-only directory: SQLite's own locking still applies
+            self._lock_pid = os.getpid()
+        deadline = time.monotonic() + self._busy_timeout
+        pause = 0.00005
+        while True:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        StoreErrorCode.BUSY,
+                        f"state {self.path} stayed locked by another process; try again",
+                    ) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.0005)
+
+    def _release_write(self) -> None:
+        try:
+            if fcntl is not None and self._lock_fd is not None:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        finally:
+            self._write_lock.release()
+
     # -- transactions ------------------------------------------------------------------------
 
     @contextmanager
@@ -130,23 +189,27 @@ class Store:
             finally:
                 self._local.depth -= 1
             return
+        self._acquire_write()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StoreError(
-                StoreErrorCode.BUSY,
-                f"state {self.path} stayed locked by another process ({exc}); try again",
-            ) from None
-        self._local.depth = 1
-        self._local.created = []
-        try:
-            yield conn
-        except BaseException:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(
+                    StoreErrorCode.BUSY,
+                    f"state {self.path} stayed locked by another process ({exc}); try again",
+                ) from None
+            self._local.depth = 1
+            self._local.created = []
+            try:
+                yield conn
+            except BaseException:
+                self._local.depth = 0
+                conn.execute("ROLLBACK")
+                raise
             self._local.depth = 0
-            conn.execute("ROLLBACK")
-            raise
-        self._local.depth = 0
-        conn.execute("COMMIT")
+            conn.execute("COMMIT")
+        finally:
+            self._release_write()
         # Tables made inside this transaction exist only now that it has committed.
         self._ensured.update(self._local.created)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -32,12 +33,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from authenticators.server.testing import BrowserLogin, Emulator, authorization_request
+from authenticators.server.testing import Emulator, authorization_request
 
 PASSWORD = "bench-password-1"
 CLIENT_ID = "bench-client"
@@ -191,6 +194,12 @@ class LoginPath:
     def between_rounds(self, emulator: Emulator) -> None:
         """Run after every client has logged in once (a code token refuses a reused step)."""
 
+    async def drive(
+        self, browser: Browser, attrs: dict[str, str], html: str, fields: dict[str, str]
+    ) -> None:
+        """Pass the step: act through the control API, fill in ``fields`` for its form."""
+        raise NotImplementedError
+
 
 class CodeDisplayPath(LoginPath):
     kind = "codeviser"
@@ -211,6 +220,11 @@ class CodeDisplayPath(LoginPath):
     def between_rounds(self, emulator: Emulator) -> None:
         emulator.clock(advance=30)
 
+    async def drive(
+        self, browser: Browser, attrs: dict[str, str], html: str, fields: dict[str, str]
+    ) -> None:
+        await _drive_code_token(browser, attrs, html, fields)
+
 
 class AppPath(LoginPath):
     """authorize, user ID, method, the push approved through the control API, continue."""
@@ -227,35 +241,211 @@ class AppPath(LoginPath):
             users.append(user)
         return users
 
+    async def drive(
+        self, browser: Browser, attrs: dict[str, str], html: str, fields: dict[str, str]
+    ) -> None:
+        await _drive_app(browser, attrs, html, fields)
+
 
 PATHS: dict[str, type[LoginPath]] = {"app": AppPath, "codeviser": CodeDisplayPath}
 
-_local = threading.local()
+
+# -- a minimal HTTP/1.1 browser: the load client shares the cores with the server -----------------
 
 
-def one_login(server: Server, emulator: Emulator, keys: KeySet, path: LoginPath, user: str) -> None:
-    request = authorization_request(server.url, CLIENT_ID, REDIRECT)
-    browser: BrowserLogin | None = getattr(_local, "browser", None)
-    if browser is None:  # one per client thread: making an httpx client costs ~20 ms
-        browser = _local.browser = BrowserLogin(server.url, emulator)
-    browser.http.cookies.clear()
-    callback = browser.login(request.url, user, kind=path.kind, password=PASSWORD)
-    token = browser.http.post(
+class Connection:
+    """One keep-alive HTTP/1.1 connection; a request at a time, Content-Length bodies only."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.head = f"Host: {host}:{port}\r\n".encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(
+        self,
+        method: str,
+        target: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        content_type: str = "application/x-www-form-urlencoded",
+    ) -> tuple[int, dict[str, str], bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        lines = [f"{method} {target} HTTP/1.1\r\n".encode(), self.head]
+        for name, value in (headers or {}).items():
+            lines.append(f"{name}: {value}\r\n".encode())
+        if body or method == "POST":
+            lines.append(
+                f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n".encode()
+            )
+        lines.append(b"\r\n")
+        lines.append(body)
+        self.writer.write(b"".join(lines))
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head[:-4].decode("latin-1").split("\r\n")
+        found: dict[str, str] = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            name = name.lower()
+            # Only set-cookie repeats in these answers; keep the cookie itself.
+            if name not in found or name != "set-cookie":
+                found[name] = value.strip()
+        length = int(found.get("content-length", "0"))
+        data = await self.reader.readexactly(length) if length else b""
+        return int(status_line.split(" ", 2)[1]), found, data
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+_FORM = re.compile(r'<form [^>]*data-stage="([a-z_]+)"[^>]*>')
+_ATTR = re.compile(r'([a-z-]+)="([^"]*)"')
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+_RADIO = re.compile(r'<input type="radio" [^>]*name="method" value="([^"]+)"')
+_CODE_TOKEN = re.compile(r'data-token="([^"]+)"')
+
+
+@dataclass
+class Target:
+    url: str
+    host: str
+    port: int
+    admin: str
+
+
+class Browser:
+    """What the test browser does for one login, on one keep-alive connection."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.conn = Connection(target.host, target.port)
+        self.cookie = ""
+
+    async def get(self, path: str, admin: bool = False) -> tuple[int, dict[str, str], bytes]:
+        return await self.conn.request("GET", path, headers=self._headers(admin))
+
+    async def post(
+        self, path: str, form: dict[str, str] | None = None, *, json_body: Any = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        if json_body is not None:
+            return await self.conn.request(
+                "POST",
+                path,
+                headers=self._headers(True),
+                body=json.dumps(json_body).encode(),
+                content_type="application/json",
+            )
+        return await self.conn.request(
+            "POST", path, headers=self._headers(False), body=urlencode(form or {}).encode()
+        )
+
+    def _headers(self, admin: bool) -> dict[str, str]:
+        if admin:
+            return {"Authorization": f"Bearer {self.target.admin}"}
+        return {"Cookie": self.cookie} if self.cookie else {}
+
+    async def follow(self, answer: tuple[int, dict[str, str], bytes]) -> tuple[str, str | None]:
+        """Follow redirects: ``("page", html)`` on a page of ours, ``("callback", url)``."""
+        status, headers, body = answer
+        while status in (302, 303):
+            cookie = headers.get("set-cookie")
+            if cookie:
+                self.cookie = cookie.split(";", 1)[0]
+            location = headers["location"]
+            if location.startswith(self.target.url + "/"):
+                location = location[len(self.target.url) :]
+            elif not location.startswith("/"):
+                return "callback", location
+            status, headers, body = await self.get(location)
+        if status != 200:
+            raise AssertionError(f"HTTP {status} on a login page")
+        return "page", body.decode()
+
+    async def login(self, authorize_url: str, user: str, path: LoginPath) -> str:
+        """The login pages to the end; returns the authorization code."""
+        self.cookie = ""
+        kind, html = await self.follow(await self.get(authorize_url[len(self.target.url) :]))
+        for _ in range(8):
+            if kind == "callback":
+                assert html is not None
+                params = parse_qs(urlsplit(html).query)
+                if "code" not in params:
+                    raise AssertionError(f"the login ended without a code: {html}")
+                return params["code"][0]
+            assert html is not None
+            form = _FORM.search(html)
+            if form is None:
+                raise AssertionError("a login page without a form")
+            attrs = dict(_ATTR.findall(form.group(0)))
+            stage, action = attrs["data-stage"], attrs["action"]
+            fields = dict(_HIDDEN.findall(html, form.end()))
+            if stage == "user_id":
+                fields["user_id"] = user
+            elif stage == "method":
+                fields["method"] = next(
+                    m for m in _RADIO.findall(html) if m.split(":", 1)[0] == path.kind
+                )
+            elif stage == "step":
+                await path.drive(self, attrs, html, fields)
+            else:
+                raise AssertionError(f"the login stopped at {stage!r}")
+            kind, html = await self.follow(await self.post(action, fields))
+        raise AssertionError("the login pages went round in circles")
+
+
+async def _drive_app(
+    browser: Browser, attrs: dict[str, str], html: str, fields: dict[str, str]
+) -> None:
+    transaction = attrs["data-transaction"]
+    status, _, body = await browser.post(
+        f"/emulator/app/logins/{transaction}/approve", json_body={"bind": "qr"}
+    )
+    if status != 200:
+        raise AssertionError(f"approve: HTTP {status}: {body[:200]!r}")
+
+
+async def _drive_code_token(
+    browser: Browser, attrs: dict[str, str], html: str, fields: dict[str, str]
+) -> None:
+    token = _CODE_TOKEN.search(html)
+    assert token is not None
+    url = f"/emulator/code-tokens/{attrs['data-kind']}/{token.group(1)}/code"
+    _, _, body = await browser.get(url, admin=True)
+    shown = json.loads(body)
+    if shown["used"]:
+        await browser.post(
+            "/emulator/clock", json_body={"advance": float(shown["seconds_left"]) + 0.5}
+        )
+        _, _, body = await browser.get(url, admin=True)
+        shown = json.loads(body)
+    fields["code"], fields["password"] = str(shown["code"]), PASSWORD
+
+
+async def one_login(browser: Browser, keys: KeySet, path: LoginPath, user: str) -> None:
+    request = authorization_request(browser.target.url, CLIENT_ID, REDIRECT)
+    code = await browser.login(request.url, user, path)
+    status, _, body = await browser.post(
         "/token",
-        data={
+        {
             "grant_type": "authorization_code",
-            "code": callback.code,
+            "code": code,
             "client_id": CLIENT_ID,
             "redirect_uri": REDIRECT,
             "code_verifier": request.code_verifier,
         },
     )
-    token.raise_for_status()
-    claims = jwt.decode(token.json()["id_token"], keys, algorithms=["RS256"]).claims
+    if status != 200:
+        raise AssertionError(f"token: HTTP {status}: {body[:200]!r}")
+    claims = jwt.decode(json.loads(body)["id_token"], keys, algorithms=["RS256"]).claims
     if (
         claims["nonce"] != request.nonce
         or claims["aud"] != CLIENT_ID
-        or claims["iss"] != server.url
+        or claims["iss"] != browser.target.url
     ):
         raise AssertionError("the ID token does not match the request")
 
@@ -270,26 +460,40 @@ def logins(
     max_seconds: float,
     max_rounds: int,
 ) -> Result:
+    """``clients`` browsers at once in rounds (each logs in once per round), one asyncio loop."""
+    host, port = server.url.split("//", 1)[1].rsplit(":", 1)
+    target = Target(server.url, host, int(port), server.token)
     latencies: list[float] = []
-    timed = 0.0
-    pool = ThreadPoolExecutor(clients)
 
-    def run(user: str) -> float:
+    async def run(browser: Browser, user: str) -> float:
         t = time.perf_counter()
-        one_login(server, emulator, keys, path, user)
+        await one_login(browser, keys, path, user)
         return time.perf_counter() - t
 
-    # A round untimed first: each client thread makes its HTTP clients and connections.
-    list(pool.map(run, users[:clients]))
-    path.between_rounds(emulator)
-    for _ in range(max_rounds):
-        start = time.perf_counter()
-        latencies += list(pool.map(run, users[:clients]))
-        timed += time.perf_counter() - start
-        path.between_rounds(emulator)
-        if timed >= max_seconds:
-            break
-    pool.shutdown()
+    async def rounds() -> float:
+        browsers = [Browser(target) for _ in range(clients)]
+        timed = 0.0
+        try:
+            # A round untimed first: connections made, caches warm.
+            await asyncio.gather(*(run(b, u) for b, u in zip(browsers, users, strict=False)))
+            path.between_rounds(emulator)
+            for _ in range(max_rounds):
+                start = time.perf_counter()
+                latencies.extend(
+                    await asyncio.gather(
+                        *(run(b, u) for b, u in zip(browsers, users, strict=False))
+                    )
+                )
+                timed += time.perf_counter() - start
+                path.between_rounds(emulator)
+                if timed >= max_seconds:
+                    break
+        finally:
+            for browser in browsers:
+                browser.conn.close()
+        return timed
+
+    timed = asyncio.run(rounds())
     return Result(
         len(latencies) / timed,
         statistics.median(latencies) * 1000,

@@ -98,8 +98,16 @@ def admin_endpoint(func: Handler) -> Callable[[Request], Awaitable[Response]]:
 
 
 async def off_loop(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """Run blocking work (the store, password hashing) in the thread pool."""
+    """Run blocking work (password hashing, anything that may wait long) in the thread pool."""
     return await run_in_threadpool(func, *args, **kwargs)
+
+
+async def on_loop(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run short work on the event loop itself: a few store queries (writers queue in the store
+    for well under a millisecond), a signature. A hop to the thread pool and back costs more
+    than such work does; anything that may wait on a password hash goes to :func:`off_loop`.
+    """
+    return func(*args, **kwargs)
 
 
 def path_param(request: Request, name: str) -> str:

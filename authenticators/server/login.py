@@ -18,7 +18,7 @@ from authenticators.core.errors import CoreError
 from authenticators.core.login import LoginResult
 from authenticators.core.organisations import Membership
 from authenticators.protocol import Level
-from authenticators.server.api import off_loop, services_of
+from authenticators.server.api import off_loop, on_loop, services_of
 from authenticators.server.context import Services
 from authenticators.server.flows import (
     DONE,
@@ -101,7 +101,7 @@ def _load(services: Services, request: Request) -> tuple[Flow | None, str]:
 async def page(request: Request) -> Response:
     services = services_of(request)
     wanted = request.query_params.get("lang")
-    return await off_loop(_page, services, request, wanted)
+    return await on_loop(_page, services, request, wanted)
 
 
 def _page(services: Services, request: Request, wanted: str | None) -> Response:
@@ -188,9 +188,20 @@ def _form_action(action: Action) -> Callable[[Request], Awaitable[Response]]:
             services.flows.save(flow)
             return RedirectResponse(f"/login/{flow.id}", status_code=303)
 
-        return await off_loop(work)
+        if action is act_step and not _quick_step(services, request):
+            return await off_loop(work)  # the step may check a password: slow by design
+        return await on_loop(work)
 
     return endpoint
+
+
+def _quick_step(services: Services, request: Request) -> bool:
+    """Whether the flow's step answers without slow work (declared by the step: ``quick``)."""
+    flow = services.flows.get(str(request.path_params.get("flow", "")))
+    if flow is None or flow.kind is None:
+        return True  # no step to run: the action only draws a refusal
+    step = services.steps.get(flow.kind)
+    return step is None or bool(getattr(step, "quick", False))
 
 
 def _fail(flow: Flow, reason: str, detail: str = "") -> None:

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from authenticators.core.errors import CoreError
 from authenticators.protocol import Level
-from authenticators.server.api import off_loop, services_of
+from authenticators.server.api import on_loop, services_of
 from authenticators.server.context import Services
 from authenticators.server.flows import METHOD, USER_ID, browser_digest
 from authenticators.server.http import ApiError, error_response, query_pairs, read_form
@@ -70,7 +70,7 @@ async def discovery(request: Request) -> Response:
 
 async def jwks(request: Request) -> Response:
     services = services_of(request)
-    return JSONResponse(await off_loop(services.keyring.jwks))
+    return JSONResponse(await on_loop(services.keyring.jwks))
 
 
 async def authorize(request: Request) -> Response:
@@ -93,7 +93,7 @@ async def authorize(request: Request) -> Response:
     new_cookie = None
     if not cookie or len(cookie) > 100:
         cookie = new_cookie = secrets.token_urlsafe(24)
-    response = await off_loop(_authorize, services, request, pairs, cookie)
+    response = await on_loop(_authorize, services, request, pairs, cookie)
     if new_cookie:
         response.set_cookie(BROWSER_COOKIE, new_cookie, httponly=True, samesite="lax", path="/")
     return response
@@ -210,7 +210,7 @@ async def token(request: Request) -> Response:
     if bad is not None:
         return error_response(400, "invalid_request", f"'{bad}' must be printable ASCII")
     oreq = EmuRequest("POST", services.config.issuer_url + TOKEN, request.headers, form=form)
-    response: Response = await off_loop(services.authorization_server.create_token_response, oreq)
+    response: Response = await on_loop(services.authorization_server.create_token_response, oreq)
     return response
 
 
@@ -260,7 +260,7 @@ async def userinfo(request: Request) -> Response:
             return None
         return user_claims(identity, found.authentication, found.scope)
 
-    result = await off_loop(claims)
+    result = await on_loop(claims)
     if result is None:
         return error_response(
             401,

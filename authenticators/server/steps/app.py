@@ -38,7 +38,7 @@ from authenticators.app.policy import FRAME_INTERVAL
 from authenticators.app.screen import LoginScreen
 from authenticators.core.errors import CoreError, CoreErrorCode
 from authenticators.protocol import ErrorCode, ProtocolError, Reason
-from authenticators.server.api import admin_endpoint, off_loop, path_param, services_of
+from authenticators.server.api import admin_endpoint, off_loop, on_loop, path_param, services_of
 from authenticators.server.context import Services
 from authenticators.server.flows import STEP, Flow
 from authenticators.server.http import ApiError, Fields, read_json
@@ -149,6 +149,9 @@ def _png(payload: str) -> bytes:
 
 class AppStep:
     """Push, show the screen, complete with the app's signed answer."""
+
+    # No password: start, page and submit are a few store queries and a signature check.
+    quick = True
 
     def __repr__(self) -> str:
         return "AppStep()"
@@ -364,7 +367,7 @@ async def poll(request: Request) -> Response:
         except (CoreError, ProtocolError):
             return _json({"status": "closed"})
 
-    return await off_loop(work)
+    return await on_loop(work)
 
 
 async def qr_png(request: Request) -> Response:
@@ -390,7 +393,7 @@ async def qr_png(request: Request) -> Response:
                 )
         return Response(status_code=404, headers={"Cache-Control": "no-store"})
 
-    return await off_loop(work)
+    return await on_loop(work)
 
 
 # -- the control API: pending app logins, approve, reject ----------------------------------------
@@ -432,7 +435,7 @@ async def list_logins(request: Request, services: Services) -> Response:
             )
         return found
 
-    return _json({"logins": await off_loop(work)})
+    return _json({"logins": await on_loop(work)})
 
 
 def _answering_phone(services: Services, transaction_id: str, app_id: str | None) -> Phone:
@@ -509,7 +512,9 @@ async def approve(request: Request, services: Services) -> Response:
         return _answer_json(answer)
 
     try:
-        return _json(await off_loop(work))
+        if pin is not None:  # the PIN is checked with scrypt: slow by design
+            return _json(await off_loop(work))
+        return _json(await on_loop(work))
     except AppRefusal as exc:
         return refusal_response(exc)
 
@@ -524,7 +529,7 @@ async def reject(request: Request, services: Services) -> Response:
         return _answer_json(phone.reject(transaction_id))
 
     try:
-        return _json(await off_loop(work))
+        return _json(await on_loop(work))
     except AppRefusal as exc:
         return refusal_response(exc)
 
@@ -544,7 +549,7 @@ async def phone_inbox(request: Request, services: Services) -> Response:
         requests = StateExchange(services.store).inbox(app_id, services.clock.now())
         return {"requests": [r.to_wire() for r in requests]}
 
-    return _json(await off_loop(work))
+    return _json(await on_loop(work))
 
 
 async def phone_request(request: Request, services: Services) -> Response:
@@ -557,7 +562,7 @@ async def phone_request(request: Request, services: Services) -> Response:
         return exchange.request(transaction_id, app_id, services.clock.now()).to_wire()
 
     try:
-        return _json(await off_loop(work))
+        return _json(await on_loop(work))
     except AppRefusal as exc:
         return refusal_response(exc)
 
@@ -576,7 +581,7 @@ async def phone_scan(request: Request, services: Services) -> Response:
         exchange.report_scan(transaction_id, app_id, int(update), services.clock.now())
         return {"scanned": int(update)}
 
-    return _json(await off_loop(work))
+    return _json(await on_loop(work))
 
 
 async def phone_screen(request: Request, services: Services) -> Response:
@@ -593,7 +598,7 @@ async def phone_screen(request: Request, services: Services) -> Response:
         return {"update": current.update if current else None, "frames": frames}
 
     try:
-        return _json(await off_loop(work))
+        return _json(await on_loop(work))
     except AppRefusal as exc:
         return refusal_response(exc)
 
@@ -613,7 +618,7 @@ async def phone_answer(request: Request, services: Services) -> Response:
         return {"accepted": answer.transaction_id}
 
     try:
-        return _json(await off_loop(work))
+        return _json(await on_loop(work))
     except AppRefusal as exc:
         return refusal_response(exc)
 
