@@ -36,13 +36,13 @@ from authenticators.app.inbox import SessionStatus, StateExchange
 from authenticators.app.plugin import AppPlugin
 from authenticators.app.policy import FRAME_INTERVAL
 from authenticators.app.screen import LoginScreen
-from authenticators.core.errors import CoreError, CoreErrorCode
-from authenticators.protocol import ErrorCode, ProtocolError, Reason
+from authenticators.core.errors import CoreError
+from authenticators.protocol import ProtocolError, Reason
 from authenticators.server.api import admin_endpoint, off_loop, on_loop, path_param, services_of
 from authenticators.server.context import Services
 from authenticators.server.flows import STEP, Flow
 from authenticators.server.http import ApiError, Fields, read_json
-from authenticators.server.steps.base import Outcome, StepContext, StepFailed, StepPage
+from authenticators.server.steps.base import Outcome, StepContext, StepPage, begin_login
 
 if TYPE_CHECKING:
     from authenticators.server.testing import BrowserLogin, Callback, Page
@@ -160,25 +160,7 @@ class AppStep:
         flow = ctx.flow
         assert flow.user_id
         services = ctx.services
-        try:
-            challenge = services.login.begin(
-                flow.user_id,
-                KIND,
-                service_provider=flow.client_name,
-                reference_text=ctx.reference_text,
-                authenticator_id=flow.authenticator_id,
-                level=ctx.level,
-            )
-        except CoreError as exc:
-            reason = {CoreErrorCode.INSUFFICIENT_LEVEL: "insufficient_level"}.get(
-                exc.code, "method_not_available"
-            )
-            raise StepFailed(reason) from None
-        except ProtocolError as exc:
-            if exc.code is ErrorCode.PARALLEL_SESSION:
-                raise StepFailed("parallel_session") from None
-            raise StepFailed("method_not_available") from None
-        flow.transaction_id = challenge.transaction_id
+        challenge = begin_login(ctx, KIND)
         screen = LoginScreen(
             services.store,
             services.clock,

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from starlette.routing import BaseRoute
 
+from authenticators.core.errors import CoreError, CoreErrorCode
 from authenticators.core.login import LoginResult
-from authenticators.protocol import Level, ReferenceText
+from authenticators.protocol import Challenge, ErrorCode, Level, ProtocolError, ReferenceText
 
 if TYPE_CHECKING:
     from authenticators.server.context import Services
@@ -91,6 +92,35 @@ class StepFailed(Exception):
         super().__init__(reason)
         self.reason = reason
         self.detail = detail
+
+
+_BEGIN_FAILURES = {
+    CoreErrorCode.NO_PASSWORD: "no_password",
+    CoreErrorCode.INSUFFICIENT_LEVEL: "insufficient_level",
+}
+
+
+def begin_login(ctx: StepContext, kind: str, extra: dict[str, Any] | None = None) -> Challenge:
+    """Start the core's login for this flow; a refusal becomes the matching failure page."""
+    flow = ctx.flow
+    assert flow.user_id
+    try:
+        challenge = ctx.services.login.begin(
+            flow.user_id,
+            kind,
+            service_provider=flow.client_name,
+            reference_text=ctx.reference_text,
+            authenticator_id=flow.authenticator_id,
+            level=ctx.level,
+            extra=extra,
+        )
+    except CoreError as exc:
+        raise StepFailed(_BEGIN_FAILURES.get(exc.code, "method_not_available")) from None
+    except ProtocolError as exc:
+        parallel = exc.code is ErrorCode.PARALLEL_SESSION
+        raise StepFailed("parallel_session" if parallel else "method_not_available") from None
+    flow.transaction_id = challenge.transaction_id
+    return challenge
 
 
 @runtime_checkable

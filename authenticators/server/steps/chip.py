@@ -34,14 +34,20 @@ from authenticators.chip.host import ChipHost
 from authenticators.chip.plugin import ChipPlugin
 from authenticators.chip.records import ChipRecord
 from authenticators.chip.webauthn import b64, client_challenge, unb64
-from authenticators.core.errors import CoreError, CoreErrorCode
+from authenticators.core.errors import CoreError
 from authenticators.hal import HalError, open_device
 from authenticators.protocol import ProtocolError, Reason
 from authenticators.protocol import Response as ChipResponse
 from authenticators.server.api import admin_endpoint, off_loop, path_param
 from authenticators.server.context import Services
 from authenticators.server.http import ApiError, Fields, read_json
-from authenticators.server.steps.base import Outcome, StepContext, StepFailed, StepPage
+from authenticators.server.steps.base import (
+    Outcome,
+    StepContext,
+    StepFailed,
+    StepPage,
+    begin_login,
+)
 
 if TYPE_CHECKING:
     from authenticators.server.testing import BrowserLogin, Callback, Page
@@ -94,23 +100,7 @@ class ChipStep:
             "rp_id": record.rp_id,
             "origins": login_origins(services.config.issuer_url, record.rp_id),
         }
-        try:
-            challenge = services.login.begin(
-                flow.user_id,
-                KIND,
-                service_provider=flow.client_name,
-                reference_text=ctx.reference_text,
-                authenticator_id=flow.authenticator_id,
-                level=ctx.level,
-                extra=extra,
-            )
-        except CoreError as exc:
-            reason = {
-                CoreErrorCode.NO_PASSWORD: "no_password",
-                CoreErrorCode.INSUFFICIENT_LEVEL: "insufficient_level",
-            }.get(exc.code, "method_not_available")
-            raise StepFailed(reason) from None
-        flow.transaction_id = challenge.transaction_id
+        begin_login(ctx, KIND, extra)
 
     def page(self, ctx: StepContext) -> StepPage:
         flow = ctx.flow

@@ -20,13 +20,13 @@ from authenticators import registry
 from authenticators.codeviser.device import response_for_code
 from authenticators.codeviser.plugin import CodeTokenPlugin
 from authenticators.codeviser.seeds import parse_otpauth, to_otpauth
-from authenticators.core.errors import CoreError, CoreErrorCode
+from authenticators.core.errors import CoreError
 from authenticators.otp import Algorithm, OtpParams
 from authenticators.protocol import ProtocolError, Reason
 from authenticators.server.api import admin_endpoint, off_loop, path_param
 from authenticators.server.context import Services
 from authenticators.server.http import ApiError, Fields
-from authenticators.server.steps.base import Outcome, StepContext, StepFailed, StepPage
+from authenticators.server.steps.base import Outcome, StepContext, StepPage, begin_login
 
 KINDS = ("codeviser", "kodeoplaeser")
 # Refusals the person can put right on the same page (a new transaction each time).
@@ -52,25 +52,8 @@ class CodeTokenStep:
     # -- the login --------------------------------------------------------------------------
 
     def start(self, ctx: StepContext) -> None:
-        flow = ctx.flow
-        assert flow.user_id
-        assert flow.kind
-        try:
-            challenge = ctx.services.login.begin(
-                flow.user_id,
-                flow.kind,
-                service_provider=flow.client_name,
-                reference_text=ctx.reference_text,
-                authenticator_id=flow.authenticator_id,
-                level=ctx.level,
-            )
-        except CoreError as exc:
-            reason = {
-                CoreErrorCode.NO_PASSWORD: "no_password",
-                CoreErrorCode.INSUFFICIENT_LEVEL: "insufficient_level",
-            }.get(exc.code, "method_not_available")
-            raise StepFailed(reason) from None
-        flow.transaction_id = challenge.transaction_id
+        assert ctx.flow.kind
+        begin_login(ctx, ctx.flow.kind)
 
     def page(self, ctx: StepContext) -> StepPage:
         flow = ctx.flow
