@@ -88,10 +88,10 @@ def main() -> None:
                 failures.append(result.verdict.reason.value)
 
         full = measure(lambda: login(PASSWORD), args.seconds)
-        checker = service.identities.check_password
-        service.identities.check_password = lambda user_id, password: True  # type: ignore[method-assign]
+        # The same logins with the (deliberately slow) password hash taken out.
+        service.password_checker = lambda encoded, password: True
         chip_only = measure(lambda: login("unchecked"), args.seconds)
-        service.identities.check_password = checker  # type: ignore[method-assign]
+        service.password_checker = None
         store.close()
 
     if failures:
