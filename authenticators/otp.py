@@ -8,10 +8,10 @@ at the first match. :func:`hotp` is the plain reference form of the same computa
 from __future__ import annotations
 
 import enum
-import functools
 import hmac
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes
@@ -123,22 +123,31 @@ class OtpKey:
         return str(self.value(step)).zfill(self.params.digits)
 
     def given(self, code: str) -> bytes:
-        """A well-formed code (see :func:`is_well_formed`) in the form :meth:`slots` yields.
+        """A well-formed code (see :func:`is_well_formed`) in the form :meth:`find` compares.
 
         Comparing the numbers as fixed-width bytes is the same as comparing the digit strings.
         """
         return _U32.pack(int(code))
 
     def code_of(self, slot: bytes) -> str:
-        """The digits of one slot value from :meth:`slots`."""
+        """The digits of one slot value, as :meth:`find` hands it to ``derive``."""
         return str(_U32.unpack(slot)[0]).zfill(self.params.digits)
 
-    def slots(self, first: int, count: int) -> tuple[list[bytes], int]:
-        """The code values of steps ``first .. first + count - 1``, and a secret rotation.
+    def find(
+        self,
+        given: bytes,
+        first: int,
+        count: int,
+        after: int,
+        derive: Callable[[bytes], bytes] | None = None,
+    ) -> tuple[int | None, bool]:
+        """The earliest step of ``first .. first + count - 1`` after ``after`` whose slot value
+        (passed through ``derive`` when given) equals ``given``, and whether any slot matched.
 
-        The rotation (taken from the HMAC output, unknown to anyone without the seed) is where
-        callers start comparing: which slot holds a match then says nothing about when in the
-        sequence the one true comparison happens.
+        Every slot is computed first. They are then compared in an order that starts at a slot
+        picked by a secret (the last HMAC output, unknown to anyone without the seed), and the
+        earliest match is kept with float arithmetic rather than a search: the time taken does
+        not tell which slot matched (``make timing`` measures it).
         """
         # The hot path of every verification: kept to local names on purpose.
         pack32 = _U32.pack
@@ -152,22 +161,29 @@ class OtpKey:
             mac = keyed.copy()
             mac.update(pack64(first + index))
             digest = mac.finalize()
-            values[index] = pack32((unpack32(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF) % modulus)
-        return values, digest[0] % count
+            value = pack32((unpack32(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF) % modulus)
+            values[index] = value if derive is None else derive(value)
+        order = _ROTATIONS[count] if count < len(_ROTATIONS) else _rotations(count)
+        fresh_from = after - first + 1  # slots from this index on come after ``after``
+        best = _NONE
+        seen = False
+        for index in order[digest[0] % count]:
+            hit = bytes_eq(values[index], given)
+            seen |= hit
+            candidate = _NONE - (_NONE - index) * (hit & (index >= fresh_from))
+            best = candidate if candidate < best else best
+        return (None if best == _NONE else int(first + best)), seen
 
     def matching_steps(self, code: str, first: int, last: int) -> list[int]:
         """Every step in ``first..last`` whose code equals ``code``, checking all of them."""
-        first = max(first, 0)
-        values, _ = self.slots(first, last - first + 1)
         given = self.given(code)
-        flags = [bytes_eq(value, given) for value in values]
-        return [first + index for index, hit in enumerate(flags) if hit]
+        steps = range(max(first, 0), last + 1)
+        return [step for step in steps if bytes_eq(_U32.pack(self.value(step)), given)]
 
 
 _NONE = 2.0**52  # above every slot index; floats hold whole numbers exactly up to it
 
 
-@functools.cache
 def _rotations(count: int) -> tuple[tuple[int, ...], ...]:
     """For each start, the slot indexes in the order they are compared."""
     return tuple(
@@ -175,25 +191,7 @@ def _rotations(count: int) -> tuple[tuple[int, ...], ...]:
     )
 
 
-def earliest_match(
-    expected: list[bytes], given: bytes, first: int, after: int, rotation: int
-) -> tuple[int | None, bool]:
-    """The earliest step ``first + i`` after ``after`` whose ``expected[i]`` equals ``given``,
-    and whether any slot matched at all.
-
-    Every slot is compared, in an order starting at ``rotation``, and the earliest is kept with
-    float arithmetic rather than a search: the time taken does not tell which slot matched.
-    """
-    count = len(expected)
-    fresh_from = after - first + 1  # slots from this index on come after ``after``
-    best = _NONE
-    seen = False
-    for index in _rotations(count)[rotation]:
-        hit = bytes_eq(expected[index], given)
-        seen |= hit
-        candidate = _NONE - (_NONE - index) * (hit & (index >= fresh_from))
-        best = candidate if candidate < best else best
-    return (None if best == _NONE else int(first + best)), seen
+_ROTATIONS = tuple(_rotations(count) for count in range(22))  # windows up to ±10 steps
 
 
 def matching_steps(key: bytes, code: str, first: int, last: int, params: OtpParams) -> list[int]:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from authenticators.otp import OtpKey, earliest_match, is_well_formed
+from authenticators.otp import OtpKey, is_well_formed
 from authenticators.protocol import (
     Challenge,
     Enrollment,
@@ -75,6 +75,9 @@ class TokenState(NamedTuple):
             failures=int(data.get("failures", 0)),
             locked_until=float(data.get("locked_until", 0.0)),
         )
+
+
+_new = tuple.__new__
 
 
 class CheckResult(NamedTuple):
@@ -146,15 +149,10 @@ class CodeVerifier:
         expected = center if last is None or anchor is None else center + last - anchor
         window = self._window_steps
         first = expected - window if expected >= window else 0
-        values, rotation = key.slots(first, expected + window - first + 1)
-        accepted, seen = earliest_match(
-            values, key.given(code), first, -1 if last is None else last, rotation
+        found = key.find(
+            key.given(code), first, expected + window - first + 1, -1 if last is None else last
         )
-        if accepted is not None:
-            limit = self._max_drift
-            anchor = min(max(center, accepted - limit), accepted + limit)
-            return CheckResult(Reason.OK, TokenState(accepted, anchor, 0, 0.0), accepted)
-        return self._decide((accepted, seen), center, state, now)
+        return self._decide(found, center, state, now)
 
     def check_proof(
         self,
@@ -175,9 +173,11 @@ class CodeVerifier:
         center = key.params.step(now)
         first, count = self._window(center, state)
         message = challenge.canonical_bytes()
-        values, rotation = key.slots(first, count)
-        expected = [code_proof(key.code_of(value), challenge, message) for value in values]
-        found = earliest_match(expected, proof, first, self._after(state), rotation)
+
+        def prove(value: bytes) -> bytes:
+            return code_proof(key.code_of(value), challenge, message)
+
+        found = key.find(proof, first, count, self._after(state), prove)
         return self._decide(found, center, state, now)
 
     def resync(
@@ -230,9 +230,12 @@ class CodeVerifier:
         """Accept the earliest fresh match; record the drift as an anchor step."""
         accepted, seen = found
         if accepted is not None:
-            limit = self._max_drift
-            anchor = min(max(center, accepted - limit), accepted + limit)
-            return CheckResult(Reason.OK, TokenState(accepted, anchor, 0, 0.0), accepted)
+            limit = self._max_drift  # the anchor keeps the learned drift within the limit
+            anchor = center if center >= accepted - limit else accepted - limit
+            anchor = anchor if anchor <= accepted + limit else accepted + limit
+            # NamedTuple's constructors without their argument handling: the hot path.
+            state = _new(TokenState, (accepted, anchor, 0, 0.0))
+            return _new(CheckResult, (Reason.OK, state, accepted, ""))
         if seen:
             return CheckResult(Reason.REPLAYED, state, detail="this code was already used")
         return self._fail(Reason.WRONG_CODE, state, now)
