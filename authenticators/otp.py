@@ -161,9 +161,10 @@ class OtpKey:
             mac = keyed.copy()
             mac.update(pack64(first + index))
             digest = mac.finalize()
-            value = pack32((unpack32(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF) % modulus)
-            values[index] = value if derive is None else derive(value)
-        order = _ROTATIONS[count] if count < len(_ROTATIONS) else _rotations(count)
+            values[index] = pack32((unpack32(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF) % modulus)
+        if derive is not None:
+            values = [derive(value) for value in values]
+        order = _ROTATIONS[count] if count < _ROTATED else _rotations(count)
         fresh_from = after - first + 1  # slots from this index on come after ``after``
         best = _NONE
         seen = False
@@ -191,7 +192,8 @@ def _rotations(count: int) -> tuple[tuple[int, ...], ...]:
     )
 
 
-_ROTATIONS = tuple(_rotations(count) for count in range(22))  # windows up to ±10 steps
+_ROTATED = 22  # windows up to ±10 steps
+_ROTATIONS = tuple(_rotations(count) for count in range(_ROTATED))
 
 
 def matching_steps(key: bytes, code: str, first: int, last: int, params: OtpParams) -> list[int]:
