@@ -138,42 +138,39 @@ class OtpKey:
         given: bytes,
         first: int,
         count: int,
-        after: int,
         derive: Callable[[bytes], bytes] | None = None,
-    ) -> tuple[int | None, bool]:
-        """The earliest step of ``first .. first + count - 1`` after ``after`` whose slot value
-        (passed through ``derive`` when given) equals ``given``, and whether any slot matched.
+    ) -> int | None:
+        """The latest step of ``first .. first + count - 1`` whose slot value (passed through
+        ``derive`` when given) equals ``given``, or None.
 
-        Every slot is computed first. They are then compared in an order that starts at a slot
-        picked by a secret (the last HMAC output, unknown to anyone without the seed), and the
-        earliest match is kept with float arithmetic rather than a search: the time taken does
-        not tell which slot matched (``make timing`` measures it).
+        Every slot is computed and compared. The slots are taken in an order that starts at a
+        secret place (a byte of the previous search's last HMAC output), and the match is kept
+        with float arithmetic, which touches the same objects whatever the values: the time
+        taken does not tell which slot matched (``make timing`` measures it). When a code shows
+        in two slots (about one window in a million), the later step is the one to take: it
+        leaves fewer steps open to a replay.
         """
+        if not 0 < count <= MAX_SLOTS:
+            raise ValueError(f"a window has 1 to {MAX_SLOTS} slots, not {count}")
         # The hot path of every verification: kept to local names on purpose.
         pack32 = _U32.pack
         unpack32 = _U32.unpack_from
         pack64 = _U64.pack
         keyed = self._keyed
         modulus = self._modulus
-        values = [b""] * count
-        digest = b"\0"
-        for index in range(count):
+        best = _NO_SLOT
+        digest = b""
+        for index in _ROTATIONS[count][_start[0] % count]:
             mac = keyed.copy()
             mac.update(pack64(first + index))
             digest = mac.finalize()
-            values[index] = pack32((unpack32(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF) % modulus)
-        if derive is not None:
-            values = [derive(value) for value in values]
-        order = _ROTATIONS[count] if count < _ROTATED else _rotations(count)
-        fresh_from = after - first + 1  # slots from this index on come after ``after``
-        best = _NONE
-        seen = False
-        for index in order[digest[0] % count]:
-            hit = bytes_eq(values[index], given)
-            seen |= hit
-            candidate = _NONE - (_NONE - index) * (hit & (index >= fresh_from))
-            best = candidate if candidate < best else best
-        return (None if best == _NONE else int(first + best)), seen
+            value = pack32((unpack32(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF) % modulus)
+            if derive is not None:
+                value = derive(value)
+            candidate = _NO_SLOT + (index - _NO_SLOT) * bytes_eq(value, given)
+            best = candidate if candidate > best else best
+        _start[0] = digest[0]
+        return None if best < 0.0 else int(first + best)
 
     def matching_steps(self, code: str, first: int, last: int) -> list[int]:
         """Every step in ``first..last`` whose code equals ``code``, checking all of them."""
@@ -182,18 +179,21 @@ class OtpKey:
         return [step for step in steps if bytes_eq(_U32.pack(self.value(step)), given)]
 
 
-_NONE = 2.0**52  # above every slot index; floats hold whole numbers exactly up to it
+MAX_SLOTS = 7  # a window of at most ±3 steps
+_NO_SLOT = -1.0
 
 
 def _rotations(count: int) -> tuple[tuple[int, ...], ...]:
-    """For each start, the slot indexes in the order they are compared."""
+    """For each place to start, the slot indexes in the order they are taken."""
     return tuple(
         tuple((start + offset) % count for offset in range(count)) for start in range(count)
     )
 
 
-_ROTATED = 22  # windows up to ±10 steps
-_ROTATIONS = tuple(_rotations(count) for count in range(_ROTATED))
+_ROTATIONS = tuple(_rotations(count) for count in range(MAX_SLOTS + 1))
+#: Where the next search starts: any process-wide secret byte will do, and each search leaves
+#: one of its HMAC outputs here. (A list item, so that writing it is one atomic step.)
+_start = [0]
 
 
 def matching_steps(key: bytes, code: str, first: int, last: int, params: OtpParams) -> list[int]:

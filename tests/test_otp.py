@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from authenticators.otp import Algorithm, OtpKey, OtpParams, hotp, is_well_formed, totp
+from authenticators.otp import (
+    MAX_SLOTS,
+    Algorithm,
+    OtpKey,
+    OtpParams,
+    hotp,
+    is_well_formed,
+    totp,
+)
 from firmware_sim.otp_token import OtpToken
 from tests.support import load_vectors
 
@@ -59,6 +69,36 @@ def test_every_slot_is_checked_and_all_matches_reported() -> None:
     assert pair is not None
     first, second = pair
     assert key.matching_steps(codes[first], first, second) == [first, second]
+
+
+@given(
+    count=st.integers(1, MAX_SLOTS),
+    chosen=st.sets(st.integers(0, MAX_SLOTS - 1)),
+    repeats=st.integers(1, 4),
+)
+def test_find_takes_the_latest_matching_slot_wherever_the_search_starts(
+    count: int, chosen: set[int], repeats: int
+) -> None:
+    key = OtpKey(SEEDS[Algorithm.SHA1], OtpParams())
+    first = 1000
+    hits = {key.code(first + index) for index in chosen if index < count}
+
+    def derive(value: bytes) -> bytes:  # makes exactly the chosen slots match
+        return b"hit" if key.code_of(value) in hits else b"miss"
+
+    steps = [first + index for index in range(count) if key.code(first + index) in hits]
+    expected = max(steps) if steps else None
+    for _ in range(repeats):  # each search starts where the previous one left a byte
+        assert key.find(b"hit", first, count, derive) == expected
+    for step in range(first, first + count):
+        assert key.find(key.given(key.code(step)), first, count) is not None
+
+
+def test_find_refuses_a_window_it_cannot_search() -> None:
+    key = OtpKey(SEEDS[Algorithm.SHA1], OtpParams())
+    for count in (0, -1, MAX_SLOTS + 1):
+        with pytest.raises(ValueError, match="slots"):
+            key.find(key.given("123456"), 0, count)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from authenticators.otp import OtpKey, is_well_formed
+from authenticators.otp import MAX_SLOTS, OtpKey, is_well_formed
 from authenticators.protocol import (
     Challenge,
     Enrollment,
@@ -21,18 +21,23 @@ from authenticators.protocol import (
     code_proof,
 )
 
+MAX_WINDOW = (MAX_SLOTS - 1) // 2
+
 
 @dataclass(frozen=True)
 class VerifierPolicy:
-    window: int = 1
+    window: int = 1  # steps either side; at most 3, since each slot is one more chance to guess
     max_failures: int = 3
     block_seconds: float = 300.0
     resync_window: int = 50
     max_drift: int = 120  # an hour at 30 s: about three years of a 20 ppm crystal
 
     def __post_init__(self) -> None:
-        if not 0 <= self.window <= 10:
-            raise ValueError("window must be between 0 and 10 steps")
+        if not 0 <= self.window <= MAX_WINDOW:
+            raise ValueError(
+                f"window must be between 0 and {MAX_WINDOW} steps; drift beyond it is learned "
+                "from accepted codes or found again with resync"
+            )
         if self.max_failures < 1 or self.block_seconds < 0 or self.resync_window < 1:
             raise ValueError("max_failures and resync_window must be positive, block_seconds >= 0")
 
@@ -78,6 +83,7 @@ class TokenState(NamedTuple):
 
 
 _new = tuple.__new__
+_OK = Reason.OK
 
 
 class CheckResult(NamedTuple):
@@ -142,17 +148,17 @@ class CodeVerifier:
             return CheckResult(
                 Reason.MALFORMED, state, detail=f"a code is exactly {params.digits} digits 0-9"
             )
-        if now < state.locked_until:
+        last, anchor, _, locked_until = state
+        if now < locked_until:
             return self._locked(state, now)
         center = int((now - params.t0) // params.period)
-        last, anchor = state.last_step, state.anchor
         expected = center if last is None or anchor is None else center + last - anchor
         window = self._window_steps
         first = expected - window if expected >= window else 0
-        found = key.find(
-            key.given(code), first, expected + window - first + 1, -1 if last is None else last
-        )
-        return self._decide(found, center, state, now)
+        step = key.find(key.given(code), first, expected + window - first + 1)
+        if step is not None and (last is None or step > last):
+            return self._accepted(step, center)
+        return self._refused(step is not None, state, now)
 
     def check_proof(
         self,
@@ -177,8 +183,10 @@ class CodeVerifier:
         def prove(value: bytes) -> bytes:
             return code_proof(key.code_of(value), challenge, message)
 
-        found = key.find(proof, first, count, self._after(state), prove)
-        return self._decide(found, center, state, now)
+        step = key.find(proof, first, count, prove)
+        if step is not None and (state.last_step is None or step > state.last_step):
+            return self._accepted(step, center)
+        return self._refused(step is not None, state, now)
 
     def resync(
         self, key: OtpKey, state: TokenState, code1: str, code2: str, now: float
@@ -219,23 +227,17 @@ class CodeVerifier:
         first = max(0, expected - self._window_steps)
         return first, max(0, expected + self._window_steps) - first + 1
 
-    @staticmethod
-    def _after(state: TokenState) -> int:
-        """Steps at or before this one were used already."""
-        return -1 if state.last_step is None else state.last_step
+    def _accepted(self, accepted: int, center: int) -> CheckResult:
+        """Accept the step; record the drift as an anchor step, kept within the limit."""
+        limit = self._max_drift
+        anchor = center if center >= accepted - limit else accepted - limit
+        anchor = anchor if anchor <= accepted + limit else accepted + limit
+        # NamedTuple's constructors without their argument handling: the hot path.
+        state = _new(TokenState, (accepted, anchor, 0, 0.0))
+        return _new(CheckResult, (_OK, state, accepted, ""))
 
-    def _decide(
-        self, found: tuple[int | None, bool], center: int, state: TokenState, now: float
-    ) -> CheckResult:
-        """Accept the earliest fresh match; record the drift as an anchor step."""
-        accepted, seen = found
-        if accepted is not None:
-            limit = self._max_drift  # the anchor keeps the learned drift within the limit
-            anchor = center if center >= accepted - limit else accepted - limit
-            anchor = anchor if anchor <= accepted + limit else accepted + limit
-            # NamedTuple's constructors without their argument handling: the hot path.
-            state = _new(TokenState, (accepted, anchor, 0, 0.0))
-            return _new(CheckResult, (Reason.OK, state, accepted, ""))
+    def _refused(self, seen: bool, state: TokenState, now: float) -> CheckResult:
+        """Refuse: a replay when the code matched a used step, otherwise a wrong code."""
         if seen:
             return CheckResult(Reason.REPLAYED, state, detail="this code was already used")
         return self._fail(Reason.WRONG_CODE, state, now)

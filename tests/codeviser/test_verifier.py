@@ -276,3 +276,22 @@ def test_a_damaged_enrollment_is_malformed_not_a_crash() -> None:
     broken = Enrollment("codeviser", "t1", {"seed": "not bytes", "params": {}})
     response = response_for_code(challenge(), "t1", "123456")
     assert verifier().verify(broken, challenge(), response, T0).reason is Reason.MALFORMED
+
+
+@pytest.mark.parametrize("window", [-1, 4, 10])
+def test_a_window_wider_than_three_steps_is_refused(window: int) -> None:
+    with pytest.raises(ValueError, match="window must be between 0 and 3 steps"):
+        VerifierPolicy(window=window)
+
+
+@pytest.mark.parametrize("window", [0, 2, 3])
+def test_every_slot_of_a_wider_window_verifies_once(window: int) -> None:
+    verifier = CodeVerifier(VerifierPolicy(window=window))
+    for offset in range(-window - 1, window + 2):
+        result = verifier.check_code(KEY, TokenState(), KEY.code(STEP + offset), T0)
+        inside = abs(offset) <= window
+        assert (result.reason is Reason.OK) is inside, offset
+        if inside:
+            assert result.step == STEP + offset
+            again = verifier.check_code(KEY, result.state, KEY.code(STEP + offset), T0)
+            assert again.reason is Reason.REPLAYED
