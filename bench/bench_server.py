@@ -1,8 +1,10 @@
 """Login server speed: complete automated logins per second over HTTP, against a trivial request.
 
-A complete login is what a service's test suite does: authorize, the login pages (user ID,
-method, the step), the redirect back, the token exchange and the ID token checked (signature,
-issuer, audience, nonce). It is measured at 1 and at 50 concurrent clients, with p50 and p99
+A complete login is what a service's test suite does: authorize naming the person
+(``login_hint=uuid:…``, so their only method's step starts at once), the step, the redirect back,
+the token exchange and the ID token checked (signature, issuer, audience, nonce);
+``--path app-pages`` goes through the user ID page and the choice of method as well.
+It is measured at 1 and at 50 concurrent clients, with p50 and p99
 latency, beside the same server answering a trivial request (GET /health) in the same run; then
 the server's memory after 10,000 identities.
 
@@ -187,6 +189,12 @@ class LoginPath:
     """One way through the login step; ``prepare`` makes an identity per client."""
 
     kind = ""
+    #: Name the person in the request (``login_hint=uuid:…``), as an automated test does: no
+    #: user ID page, and with one method that will do, no choice of method either.
+    hinted = False
+
+    def __init__(self) -> None:
+        self.uuids: dict[str, str] = {}
 
     def prepare(self, emulator: Emulator, clients: int) -> list[str]:
         raise NotImplementedError
@@ -227,17 +235,19 @@ class CodeDisplayPath(LoginPath):
 
 
 class AppPath(LoginPath):
-    """authorize, user ID, method, the push approved through the control API, continue."""
+    """authorize naming the person, the push approved through the control API, continue."""
 
     kind = "app"
+    hinted = True
 
     def prepare(self, emulator: Emulator, clients: int) -> list[str]:
         users = []
         for n in range(clients):
             user = f"bench-app-{n}"
-            emulator.create_identity(
+            person = emulator.create_identity(
                 user, f"Bench {n}", authenticators=[{"kind": "app", "pin": "246810"}]
             )
+            self.uuids[user] = person["uuid"]
             users.append(user)
         return users
 
@@ -247,7 +257,17 @@ class AppPath(LoginPath):
         await _drive_app(browser, attrs, html, fields)
 
 
-PATHS: dict[str, type[LoginPath]] = {"app": AppPath, "codeviser": CodeDisplayPath}
+class AppPagesPath(AppPath):
+    """authorize, the user ID page, the choice of method, the push approved, continue."""
+
+    hinted = False
+
+
+PATHS: dict[str, type[LoginPath]] = {
+    "app": AppPath,
+    "app-pages": AppPagesPath,
+    "codeviser": CodeDisplayPath,
+}
 
 
 # -- a minimal HTTP/1.1 browser: the load client shares the cores with the server -----------------
@@ -427,7 +447,8 @@ async def _drive_code_token(
 
 
 async def one_login(browser: Browser, keys: KeySet, path: LoginPath, user: str) -> None:
-    request = authorization_request(browser.target.url, CLIENT_ID, REDIRECT)
+    hint = {"login_hint": f"uuid:{path.uuids[user]}"} if path.hinted else {}
+    request = authorization_request(browser.target.url, CLIENT_ID, REDIRECT, **hint)
     code = await browser.login(request.url, user, path)
     status, _, body = await browser.post(
         "/token",

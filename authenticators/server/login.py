@@ -22,7 +22,6 @@ from authenticators.server.api import off_loop, on_loop, services_of
 from authenticators.server.context import Services
 from authenticators.server.flows import (
     DONE,
-    FAILED,
     METHOD,
     ORGANISATION,
     STEP,
@@ -35,7 +34,13 @@ from authenticators.server.oidc.models import Authentication
 from authenticators.server.oidc.server import EmuRequest
 from authenticators.server.pages.render import render
 from authenticators.server.pages.strings import LANGUAGES, pick_language, text
-from authenticators.server.steps.base import OutcomeKind, StepContext, StepFailed
+from authenticators.server.stages import (
+    choose,
+    fail,
+    methods_offered,
+    start_step,
+)
+from authenticators.server.steps.base import OutcomeKind, StepContext
 
 MAX_ATTEMPTS = 5
 # Failures after which "try again" (choose a method again) makes sense.
@@ -122,7 +127,7 @@ def draw(services: Services, flow: Flow) -> Response:
         return render("user_id.html", lang, user_id=flow.user_id, **common)
     if flow.stage == METHOD:
         assert flow.user_id
-        methods = _methods(services, flow)
+        methods = methods_offered(services, flow)
         return render("methods.html", lang, methods=methods, **common)
     if flow.stage == STEP:
         assert flow.kind
@@ -141,19 +146,6 @@ def draw(services: Services, flow: Flow) -> Response:
         can_retry=reason in RETRY_FAILURES and flow.user_id is not None,
         **common,
     )
-
-
-def _methods(services: Services, flow: Flow) -> list[dict[str, str]]:
-    assert flow.user_id
-    try:
-        held = services.login.methods(flow.user_id, Level(flow.level))
-    except CoreError:
-        return []
-    return [
-        {"kind": kind, "id": auth_id, "value": f"{kind}:{auth_id}"}
-        for kind, auth_id in held
-        if kind in services.steps
-    ]
 
 
 def _organisations(flow: Flow) -> list[dict[str, Any]]:
@@ -204,12 +196,6 @@ def _quick_step(services: Services, request: Request) -> bool:
     return step is None or bool(getattr(step, "quick", False))
 
 
-def _fail(flow: Flow, reason: str, detail: str = "") -> None:
-    flow.stage = FAILED
-    flow.failure = reason
-    flow.failure_detail = detail
-
-
 def act_user_id(services: Services, flow: Flow, form: dict[str, str]) -> Response | None:
     if flow.stage != USER_ID:
         return None
@@ -228,8 +214,8 @@ def act_user_id(services: Services, flow: Flow, form: dict[str, str]) -> Respons
         return None
     flow.user_id = identity.user_id
     flow.stage = METHOD
-    if not _methods(services, flow):
-        _fail(flow, "no_methods")
+    if not methods_offered(services, flow):
+        fail(flow, "no_methods")
     return None
 
 
@@ -237,26 +223,12 @@ def act_method(services: Services, flow: Flow, form: dict[str, str]) -> Response
     if flow.stage != METHOD:
         return None
     chosen = form.get("method", "")
-    offered = {m["value"]: m for m in _methods(services, flow)}
+    offered = {m["value"]: m for m in methods_offered(services, flow)}
     if chosen not in offered:
         flow.notice = "method_missing"
         return None
-    flow.kind, flow.authenticator_id = offered[chosen]["kind"], offered[chosen]["id"]
-    flow.attempts = 0
-    _start_step(services, flow)
+    choose(services, flow, offered[chosen])
     return None
-
-
-def _start_step(services: Services, flow: Flow) -> None:
-    assert flow.kind
-    step = services.steps[flow.kind]
-    flow.step_data = {}
-    try:
-        step.start(StepContext(services, flow, flow.lang))
-    except StepFailed as exc:
-        _fail(flow, exc.reason, exc.detail)
-        return
-    flow.stage = STEP
 
 
 def act_step(services: Services, flow: Flow, form: dict[str, str]) -> Response | None:
@@ -272,14 +244,14 @@ def act_step(services: Services, flow: Flow, form: dict[str, str]) -> Response |
     if outcome.kind is OutcomeKind.RETRY:
         flow.attempts += 1
         if flow.attempts >= MAX_ATTEMPTS:
-            _fail(flow, "too_many_attempts")
+            fail(flow, "too_many_attempts")
             return None
         if outcome.restart:
-            _start_step(services, flow)
+            start_step(services, flow)
         flow.notice = outcome.reason
         return None
     if outcome.kind is OutcomeKind.FAILED:
-        _fail(flow, outcome.reason, outcome.detail)
+        fail(flow, outcome.reason, outcome.detail)
         return None
     assert outcome.result is not None
     return _authenticated(services, flow, outcome.result)
@@ -301,10 +273,10 @@ def _authenticated(services: Services, flow: Flow, result: LoginResult) -> Respo
     if flow.hint_cvr:
         memberships = [m for m in memberships if m.cvr == flow.hint_cvr]
         if not memberships:
-            _fail(flow, "organisation_not_member")
+            fail(flow, "organisation_not_member")
             return None
     if not memberships:
-        _fail(flow, "no_organisation")
+        fail(flow, "no_organisation")
         return None
     if len(memberships) == 1:
         return finish(services, flow, auth.with_organisation(memberships[0], Level.BUSINESS.acr))
@@ -354,8 +326,8 @@ def act_methods(services: Services, flow: Flow, form: dict[str, str]) -> Respons
     flow.kind = flow.authenticator_id = flow.transaction_id = None
     flow.failure, flow.failure_detail, flow.step_data = None, "", {}
     flow.stage = METHOD
-    if not _methods(services, flow):
-        _fail(flow, "no_methods")
+    if not methods_offered(services, flow):
+        fail(flow, "no_methods")
     return None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import httpx
 import pytest
 
@@ -227,7 +229,6 @@ def test_an_expired_app_login_gets_a_clear_page(own_server: ServerThread) -> Non
         assert "expired" in failed.html or "udløbet" in failed.html
     finally:
         browser.close()
-        emulator.close()
 
 
 def test_control_api_lists_pending_app_logins_and_refuses_nonsense(
@@ -303,3 +304,42 @@ def test_the_openapi_document_describes_the_app_and_chip_routes(
     kinds = {k["kind"]: k for k in http.get("/emulator/kinds", headers=admin).json()["kinds"]}
     assert kinds["app"]["login_step"] is True
     assert kinds["chip"]["login_step"] is True
+
+
+def test_a_uuid_hint_goes_straight_to_the_persons_only_method(
+    http: httpx.Client, mitid_client: MitIDClient, mitid_server: MitIDServer
+) -> None:
+    emulator = mitid_server.emulator
+    person = emulator.create_identity(
+        f"only-app-{secrets.token_hex(4)}",
+        "Only App",
+        authenticators=[{"kind": "app", "pin": "135790"}],
+    )
+    browser = BrowserLogin(mitid_server.url)
+    try:
+        request = mitid_client.authorization_request(login_hint=f"uuid:{person['uuid']}")
+        page = browser.open(request.url)
+        assert isinstance(page, Page)
+        assert page.stage == "step", page.html  # no user ID, no choice of one method
+        assert page.form is not None
+        assert page.form.kind == "app"
+        emulator.app_approve(transaction_of(page))
+        callback = browser.submit(page)
+        assert isinstance(callback, Callback)
+        assert callback.code
+        claims = id_token_claims(
+            http, exchange(http, mitid_client, request, callback.code).json()["id_token"]
+        )
+        assert claims["uuid"] == person["uuid"]
+        assert claims["amr"] == ["code_app"]
+        # Going back from the step shows the choice, with its one method.
+        again = mitid_client.authorization_request(login_hint=f"uuid:{person['uuid']}")
+        page = browser.open(again.url)
+        assert isinstance(page, Page)
+        assert page.stage == "step"
+        flow = page.url.split("/login/", 1)[1].split("/")[0]
+        back = browser.submit(page, action=f"/login/{flow}/restart")
+        assert isinstance(back, Page)
+        assert back.stage == "method"
+    finally:
+        browser.close()

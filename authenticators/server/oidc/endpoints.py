@@ -23,6 +23,7 @@ from authenticators.server.oidc.mitid import ACR_VALUES, parse_options
 from authenticators.server.oidc.server import NO_STORE, EmuRequest
 from authenticators.server.pages.render import render
 from authenticators.server.pages.strings import pick_language
+from authenticators.server.stages import start_the_only_method
 
 BROWSER_COOKIE = "mitid_emu_browser"
 
@@ -165,21 +166,26 @@ def _authorize(
             stage = METHOD
         except CoreError:
             user_id = None
-    flow = services.flows.create(
-        browser=browser_digest(cookie),
-        params=pairs,
-        client_id=client.client_id,
-        client_name=client.name,
-        redirect_uri=grant.redirect_uri,
-        level=options.level.value,
-        business=options.business,
-        reference_text=options.reference_text,
-        lang=lang,
-        hint_uuid=options.hint_uuid,
-        hint_cvr=options.hint_cvr,
-        stage=stage,
-        user_id=user_id,
-    )
+    # When the service named the person and one of their methods will do, its step starts
+    # at once (MitID goes straight to someone's only authenticator): one transaction for both.
+    with services.store.transaction():
+        flow = services.flows.create(
+            browser=browser_digest(cookie),
+            params=pairs,
+            client_id=client.client_id,
+            client_name=client.name,
+            redirect_uri=grant.redirect_uri,
+            level=options.level.value,
+            business=options.business,
+            reference_text=options.reference_text,
+            lang=lang,
+            hint_uuid=options.hint_uuid,
+            hint_cvr=options.hint_cvr,
+            stage=stage,
+            user_id=user_id,
+        )
+        if start_the_only_method(services, flow):
+            services.flows.save(flow)
     return RedirectResponse(f"/login/{flow.id}", status_code=303)
 
 
