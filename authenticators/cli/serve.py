@@ -68,7 +68,7 @@ def serve(
     """
     from authenticators.server.clients import ClientError, ClientRegistry
     from authenticators.server.config import ServerConfig
-    from authenticators.server.runner import free_port
+    from authenticators.server.runner import PortInUse, WorkerFailed, check_port, free_port
     from authenticators.server.runner import serve as run
 
     if host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("127."):
@@ -81,6 +81,13 @@ def serve(
         raise UserError(f"--clients {clients_file}: no such file")
     if port == 0:
         port = free_port(host)
+    try:
+        check_port(host, port)
+    except PortInUse:
+        raise UserError(
+            f"port {port} on {host} is in use; stop what listens there, "
+            "or pick another with --port (--port 0 takes a free one)"
+        ) from None
     store = env.store()
     config = ServerConfig(
         state_dir=str(store.directory),
@@ -130,4 +137,7 @@ def serve(
     )
     click.echo(f"  e.g.         {issuer_url}/authorize?{query}")
     click.echo("Press Ctrl-C to stop.", nl=True)
-    run(replace(config, admin_token=None), count)
+    try:
+        run(replace(config, admin_token=None), count)
+    except WorkerFailed as exc:
+        raise UserError(str(exc)) from None

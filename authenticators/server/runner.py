@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
+import signal
 import socket
 import threading
 import time
@@ -24,12 +26,18 @@ def free_port(host: str = "127.0.0.1") -> int:
     return port
 
 
-def _bound_socket(host: str, port: int) -> socket.socket:
+def _bound_socket(host: str, port: int, *, share: bool = False) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if share:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     # Accepted connections inherit it: no Nagle delay between a response's header and body.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     sock.set_inheritable(True)
     return sock
 
@@ -81,17 +89,140 @@ class ServerThread:
         self.stop()
 
 
+class PortInUse(OSError):
+    """The port is taken by another program."""
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process could not start."""
+
+
+def listening_socket(host: str, port: int, *, share: bool = False) -> socket.socket:
+    """A listening socket; with ``share``, one of several on the same port (``SO_REUSEPORT``),
+    among which the kernel spreads new connections evenly."""
+    sock = _bound_socket(host, port, share=share)
+    sock.listen(2048)
+    return sock
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise :class:`PortInUse` when no worker could listen on ``host:port``."""
+    try:  # not shared: a bind that succeeds means nobody listens, not even another server
+        _bound_socket(host, port).close()
+    except OSError as exc:
+        raise PortInUse(exc.errno, f"{host}:{port} is in use ({exc.strerror})") from None
+
+
 def serve(config: ServerConfig, workers: int) -> None:
-    """Run until interrupted: one process per worker, all sharing the state directory."""
+    """Run until interrupted: one process per worker, all sharing the state directory.
+
+    Each worker listens on a socket of its own on the same port (``SO_REUSEPORT``), so the
+    kernel gives every worker its share of the connections; with one socket shared, as
+    uvicorn's own supervisor does, the connections of a burst pile up on one worker.
+    """
     os.environ[CONFIG_ENV] = config.to_json()
-    uvicorn.run(
+    if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
+        if workers > 1:  # no SO_REUSEPORT here: uvicorn's shared socket
+            _uvicorn_run(config, workers)
+            return
+        _serve_worker(config.to_json(), share=False)
+        return
+    Supervisor(config, workers).run()
+
+
+def _uvicorn_config() -> uvicorn.Config:
+    return uvicorn.Config(
         "authenticators.server.app:app_from_env",
         factory=True,
-        host=config.host,
-        port=config.port,
-        workers=workers if workers > 1 else None,
         log_level="warning",
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=5,
     )
+
+
+def _uvicorn_run(config: ServerConfig, workers: int) -> None:
+    uvicorn.run(
+        "authenticators.server.app:app_from_env",
+        factory=True,
+        host=config.host,
+        port=config.port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=5,
+    )
+
+
+def _serve_worker(config_json: str, share: bool = True) -> None:
+    """One worker process: its own socket on the shared port, uvicorn until told to stop."""
+    os.environ[CONFIG_ENV] = config_json
+    config = ServerConfig.from_env()
+    sock = listening_socket(config.host, config.port, share=share)
+    # uvicorn hands the interrupt on once it has shut down gracefully: stopping is no error.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(_uvicorn_config()).run(sockets=[sock])
+
+
+class Supervisor:
+    """Starts the workers, starts a worker again when one dies, stops them all on a signal."""
+
+    #: A worker that dies this soon after its start is not started again: it cannot start.
+    EARLY_DEATH = 3.0
+
+    def __init__(self, config: ServerConfig, workers: int) -> None:
+        self.config = config
+        self.count = workers
+        self._context = multiprocessing.get_context("spawn")
+        self._workers: list[tuple[Any, float]] = []
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            self._workers = [self._start() for _ in range(self.count)]
+            while not self._stop.wait(0.25):
+                self._replace_dead()
+        finally:
+            try:
+                self._stop_all()  # a second Ctrl-C meanwhile changes nothing
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self._stop.set()
+
+    def _start(self) -> tuple[Any, float]:
+        process = self._context.Process(
+            target=_serve_worker, args=(self.config.to_json(),), daemon=False
+        )
+        process.start()
+        return process, time.monotonic()
+
+    def _replace_dead(self) -> None:
+        for index, (process, started) in enumerate(self._workers):
+            if process.is_alive():
+                continue
+            if time.monotonic() - started < self.EARLY_DEATH:
+                self._stop.set()
+                raise WorkerFailed(
+                    f"a worker of the login server stopped at its start (exit code "
+                    f"{process.exitcode}); see its message above"
+                )
+            self._workers[index] = self._start()
+
+    def _stop_all(self) -> None:
+        for process, _ in self._workers:
+            if process.is_alive() and process.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for process, _ in self._workers:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()

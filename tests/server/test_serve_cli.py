@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from authenticators.server.testing import BrowserLogin, Emulator, authorization_request
 
@@ -74,3 +76,117 @@ def test_serve_starts_fast_prints_what_to_use_and_shares_state_across_workers(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _workers(pid: int) -> list[int]:
+    """The server's worker processes (not multiprocessing's resource tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(stat[1]) == pid and b"spawn_main" in command:
+                found.append(int(entry.name))
+    return found
+
+
+def _sockets(pid: int) -> int:
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except OSError:
+            continue
+    return count
+
+
+def _serve(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+    env = {**os.environ, "MITID_EMU_STATE": str(tmp_path / "state")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "authenticators.cli", "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    text = "".join(proc.stdout.readline() for _ in range(8))
+    issuer = re.search(r"login server: (http://127\.0\.0\.1:\d+)", text)
+    assert issuer, text
+    return proc, issuer.group(1)
+
+
+def _wait_up(url: str, deadline: float) -> None:
+    while True:
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the server did not come up"
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_every_worker_takes_its_share_and_a_dead_worker_is_replaced(tmp_path: Path) -> None:
+    proc, url = _serve(tmp_path, "--port", "0", "--workers", "2")
+    try:
+        _wait_up(url, time.monotonic() + 15)
+        workers = _workers(proc.pid)
+        assert len(workers) == 2, workers
+        before = {pid: _sockets(pid) for pid in workers}
+        # 40 connections held open at once: each worker listens on a socket of its own, so the
+        # kernel spreads them (with one shared socket a burst can land on one worker).
+        clients = [httpx.Client(base_url=url) for _ in range(40)]
+        try:
+            for client in clients:
+                assert client.get("/health").status_code == 200
+            held = {pid: _sockets(pid) - before[pid] for pid in workers}
+        finally:
+            for client in clients:
+                client.close()
+        assert sum(held.values()) == 40, held
+        assert min(held.values()) >= 8, held
+        # A worker that dies is started again; the server keeps answering.
+        time.sleep(3.2)  # past the start-up grace: a death now is not a failure to start
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while True:
+            now = _workers(proc.pid)
+            if len(now) == 2 and workers[0] not in now:
+                break
+            assert time.monotonic() < deadline, now
+            time.sleep(0.1)
+        _wait_up(url, time.monotonic() + 15)
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            assert proc.wait(timeout=15) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert _workers(proc.pid) == []
+
+
+def test_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "MITID_EMU_STATE": str(tmp_path / "state")}
+        done = subprocess.run(
+            [sys.executable, "-m", "authenticators.cli", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert f"port {port} on 127.0.0.1 is in use" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "admin token" not in done.stdout  # refused before anything was printed
