@@ -182,9 +182,15 @@ def _form_action(action: Action) -> Callable[[Request], Awaitable[Response]]:
 
         if action is act_step and not _quick_step(services, request):
             return await off_loop(work)  # the step may check a password: slow by design
-        return await on_loop(work)
+        return await on_loop(_in_one_transaction, services, work)
 
     return endpoint
+
+
+def _in_one_transaction(services: Services, work: Callable[[], Response]) -> Response:
+    """A quick action's reads and writes, committed once: the flow, the login, the code."""
+    with services.store.transaction():
+        return work()
 
 
 def _quick_step(services: Services, request: Request) -> bool:

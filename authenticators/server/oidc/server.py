@@ -7,10 +7,10 @@ clock and the request/response translation Authlib leaves to each framework.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from authlib.common.security import generate_token
 from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
     InvalidRequestError,
@@ -122,6 +122,10 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         server: EmuAuthorizationServer = self.server
         return server.services
 
+    def generate_authorization_code(self) -> str:
+        """256 random bits in one draw (Authlib's default draws once per character)."""
+        return secrets.token_urlsafe(32)
+
     def save_authorization_code(self, code: str, request: EmuRequest) -> None:
         data = request.payload.data
         auth: Authentication = request.user
@@ -213,7 +217,7 @@ class EmuAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     ) -> dict[str, Any]:
         return {
             "token_type": "Bearer",
-            "access_token": generate_token(43),
+            "access_token": secrets.token_urlsafe(32),
             "expires_in": int(self.services.config.token_lifetime),
             "scope": scope or "",
         }

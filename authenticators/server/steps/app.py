@@ -493,10 +493,14 @@ async def approve(request: Request, services: Services) -> Response:
         )
         return _answer_json(answer)
 
+    def quick_work() -> dict[str, Any]:
+        with services.store.transaction():  # looking at the screen and answering: one commit
+            return work()
+
     try:
         if pin is not None:  # the PIN is checked with scrypt: slow by design
             return _json(await off_loop(work))
-        return _json(await on_loop(work))
+        return _json(await on_loop(quick_work))
     except AppRefusal as exc:
         return refusal_response(exc)
 
