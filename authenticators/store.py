@@ -155,7 +155,7 @@ class Store:
                 return  # a read-only directory: SQLite's own locking still applies
             self._lock_pid = os.getpid()
         deadline = time.monotonic() + self._busy_timeout
-        pause = 0.00005
+        pause = 0.00002
         while True:
             try:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -167,7 +167,7 @@ class Store:
                         f"state {self.path} stayed locked by another process; try again",
                     ) from None
                 time.sleep(pause)
-                pause = min(pause * 2, 0.0005)
+                pause = min(pause * 2, 0.0001)
 
     def _release_write(self) -> None:
         try:
