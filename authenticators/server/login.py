@@ -33,7 +33,7 @@ from authenticators.server.oidc.endpoints import AUTHORIZE, BROWSER_COOKIE
 from authenticators.server.oidc.models import Authentication
 from authenticators.server.oidc.server import EmuRequest
 from authenticators.server.pages.render import render
-from authenticators.server.pages.strings import LANGUAGES, pick_language, text
+from authenticators.server.pages.strings import LANGUAGES, notice_text, pick_language, text
 from authenticators.server.stages import (
     choose,
     fail,
@@ -121,7 +121,7 @@ def _page(services: Services, request: Request, wanted: str | None) -> Response:
 
 def draw(services: Services, flow: Flow) -> Response:
     lang = flow.lang
-    notice = text(flow.notice, lang) if flow.notice else None
+    notice = notice_text(flow.notice, flow.kind, lang) if flow.notice else None
     common: dict[str, Any] = {"flow": flow, "notice": notice, **_urls(flow)}
     if flow.stage == USER_ID:
         return render("user_id.html", lang, user_id=flow.user_id, **common)

@@ -94,6 +94,10 @@ def test_a_wrong_password_with_a_good_assertion_is_asked_again(
         )
     assert failed.value.reason == "wrong_password"
     assert failed.value.page.stage == "step"  # a fresh challenge, the same page
+    # Only the password can be wrong once the chip has signed: the page says so.
+    assert failed.value.page.alerts == [
+        "Bemærk: Adgangskoden er forkert. Indtast den igen, og brug din MitID chip igen."
+    ]
 
 
 def test_an_assertion_for_another_origin_is_refused_with_a_page(

@@ -156,6 +156,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "da": "Koden eller adgangskoden er forkert. Prøv igen med en ny kode.",
         "en": "The code or the password is wrong. Try again with a new code.",
     },
+    # After the chip has signed, only the password can be wrong: say so (the key is the
+    # reason's, prefixed with the kind; see ``notice_text``).
+    "chip:wrong_password": {
+        "da": "Adgangskoden er forkert. Indtast den igen, og brug din MitID chip igen.",
+        "en": "The password is wrong. Enter it again, and use your MitID chip again.",
+    },
     "replayed": {
         "da": "Koden er allerede brugt. Vent på næste kode, og prøv igen.",
         "en": "That code has been used. Wait for the next code and try again.",
@@ -247,6 +253,13 @@ def text(key: str, lang: str, **values: object) -> str:
         entry = STRINGS["malformed"]
     template = entry.get(lang) or entry[DEFAULT_LANGUAGE]
     return template.format(**values) if values else template
+
+
+def notice_text(key: str, kind: str | None, lang: str) -> str:
+    """A notice in the words of the kind's step when it has its own (``chip:…``)."""
+    if kind is not None and f"{kind}:{key}" in STRINGS:
+        return text(f"{kind}:{key}", lang)
+    return text(key, lang)
 
 
 def pick_language(*candidates: str | None) -> str:
