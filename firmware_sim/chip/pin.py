@@ -268,8 +268,7 @@ class ClientPin:
         """Decrement, compare, and on a mismatch apply the retry and power-cycle rules."""
         stored = self._state.pin_hash
         assert stored is not None
-        retries = self._state.pin_retries - 1
-        self._state.set_pin_retries(retries)
+        retries = self._state.spend_pin_retry()
         pin_hash = protocol.decrypt(shared, pin_hash_enc)
         if len(pin_hash) != 16 or not bytes_eq(pin_hash, stored):
             protocol.regenerate()

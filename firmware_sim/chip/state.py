@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Protocol
 
 from authenticators.store import Schema, Store
@@ -39,6 +39,10 @@ class StateBackend(Protocol):
 
     def commit(self, changes: Mapping[str, bytes | None]) -> None: ...
 
+    def advance(self, key: str, step: Callable[[bytes | None], bytes]) -> bytes:
+        """Replace one value by ``step(current)`` atomically, against other processes too."""
+        ...
+
     def load_model(self, model: str) -> bytes | None: ...
 
     def save_model(self, model: str, material: bytes) -> bytes: ...
@@ -65,6 +69,11 @@ class MemoryBackend:
                 self._data.pop(key, None)
             else:
                 self._data[key] = value
+
+    def advance(self, key: str, step: Callable[[bytes | None], bytes]) -> bytes:
+        value = step(self._data.get(key))
+        self._data[key] = value
+        return value
 
     def load_model(self, model: str) -> bytes | None:
         return self._models.get(model)
@@ -106,6 +115,20 @@ class StoreBackend:
                         "ON CONFLICT(device, key) DO UPDATE SET value = excluded.value",
                         (self.device, key, value),
                     )
+
+    def advance(self, key: str, step: Callable[[bytes | None], bytes]) -> bytes:
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                "SELECT value FROM firmware_chip_state WHERE device = ? AND key = ?",
+                (self.device, key),
+            ).fetchone()
+            value = step(bytes(row[0]) if row else None)
+            conn.execute(
+                "INSERT INTO firmware_chip_state(device, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT(device, key) DO UPDATE SET value = excluded.value",
+                (self.device, key, value),
+            )
+        return value
 
     def load_model(self, model: str) -> bytes | None:
         with self.store.read() as conn:
@@ -179,10 +202,21 @@ class ChipState:
         return int(self._data.get("counter", 0))
 
     def next_counter(self) -> int:
-        """Advance the global signature counter and persist it before anyone sees it."""
+        """Advance the global signature counter and persist it before anyone sees it.
+
+        It counts on from the stored value, not this object's copy: two processes driving the
+        same simulated chip at once still give every signature a counter of its own.
+        """
+        return int(self._advance("counter", lambda current: (int(current or 0) + 1) & 0xFFFFFFFF))
+
+    def _advance(self, key: str, step: Callable[[Any], Any]) -> Any:
+        def encoded(stored: bytes | None) -> bytes:
+            return cbor.encode(step(None if stored is None else cbor.decode(stored)))
+
         with self._lock:
-            value = (self.counter + 1) & 0xFFFFFFFF
-            self._commit({"counter": value})
+            raw = self.backend.advance(key, encoded)
+            value = cbor.decode(raw)
+            self._data[key] = value
             return value
 
     # -- PIN -------------------------------------------------------------------------------
@@ -212,6 +246,15 @@ class ChipState:
 
     def set_pin_retries(self, retries: int) -> None:
         self._commit({"retries": retries})
+
+    def spend_pin_retry(self) -> int:
+        """Take one PIN try before the PIN is compared; the tries left. Counted on the stored
+        value, so that tries made at once from two processes are each counted."""
+        return int(
+            self._advance(
+                "retries", lambda left: (PIN_RETRIES_MAX if left is None else int(left)) - 1
+            )
+        )
 
     @property
     def min_pin_length(self) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import multiprocessing
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,11 @@ class FailingCounter(MemoryBackend):
             raise OSError("disk full")
         super().commit(changes)
 
+    def advance(self, key: str, step: Callable[[bytes | None], bytes]) -> bytes:
+        if self.fail and key == "counter":
+            raise OSError("disk full")
+        return super().advance(key, step)
+
 
 def test_no_signature_leaves_before_its_counter_is_stored(clock: FrozenClock) -> None:
     backend = FailingCounter()
@@ -91,3 +97,61 @@ def test_no_signature_leaves_before_its_counter_is_stored(clock: FrozenClock) ->
     assert again.auth_data.counter == made.auth_data.counter + 1
     hid.close()
     chip.close()
+
+
+def _assertion_counters(directory: str, credential: dict[str, object], count: int) -> list[int]:
+    """Another process drives the same simulated chip: its own store connection and device."""
+    store = Store(Path(directory))
+    chip = ChipDevice(clock=FrozenClock(), backend=StoreBackend(store))
+    hid = open_sim(chip)
+    try:
+        ctap = Ctap2(hid)
+        return [
+            ctap.get_assertion(RP["id"], CDH, [credential]).auth_data.counter for _ in range(count)
+        ]
+    finally:
+        hid.close()
+        chip.close()
+        store.close()
+
+
+def test_two_devices_on_one_stored_chip_never_reuse_a_counter(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    first = ChipDevice(clock=FrozenClock(), backend=StoreBackend(store))
+    hid = open_sim(first)
+    made = make_credential(Ctap2(hid))
+    hid.close()
+    # A second view of the same chip, loaded now; the first goes on signing meanwhile.
+    second = ChipDevice(clock=FrozenClock(), backend=StoreBackend(Store(tmp_path)))
+    counters = [first.state.next_counter(), second.state.next_counter()]
+    counters += [first.state.next_counter(), second.state.next_counter()]
+    assert counters == sorted(set(counters)), counters
+    first.close()
+    second.close()
+    # Processes at once, as two `mitid-emu chip` commands on sim:NAME would be.
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        runs = pool.starmap(_assertion_counters, [(str(tmp_path), descriptor_of(made), 15)] * 3)
+    seen = [c for run in runs for c in run]
+    assert len(set(seen)) == len(seen) == 45
+    assert all(run == sorted(run) for run in runs)
+    store.close()
+
+
+def test_wrong_pins_from_two_devices_each_cost_a_try(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    first = ChipDevice(clock=FrozenClock(), backend=StoreBackend(store))
+    hid = open_sim(first)
+    ClientPin(Ctap2(hid)).set_pin("1234")
+    second = ChipDevice(clock=FrozenClock(), backend=StoreBackend(Store(tmp_path)))
+    other = open_sim(second)
+    for device in (hid, other, hid, other):
+        with pytest.raises(CtapError):
+            ClientPin(Ctap2(device)).get_pin_token("9999")
+    hid.close()
+    other.close()
+    first.close()
+    second.close()
+    fresh = ChipDevice(clock=FrozenClock(), backend=StoreBackend(store))  # the next command
+    assert fresh.state.pin_retries == 8 - 4
+    fresh.close()
+    store.close()
