@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -121,13 +122,17 @@ def serve(config: ServerConfig, workers: int) -> None:
     uvicorn's own supervisor does, the connections of a burst pile up on one worker.
     """
     os.environ[CONFIG_ENV] = config.to_json()
-    if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
-        if workers > 1:  # no SO_REUSEPORT here: uvicorn's shared socket
-            _uvicorn_run(config, workers)
-            return
+    if workers <= 1:
         _serve_worker(config.to_json(), share=False)
-        return
-    Supervisor(config, workers).run()
+    elif SPREADS_CONNECTIONS:
+        Supervisor(config, workers).run()
+    else:
+        _uvicorn_run(config, workers)
+
+
+#: Linux spreads the connections among sockets sharing a port; elsewhere ``SO_REUSEPORT`` is
+#: missing (Windows) or hands them all to one socket (the BSDs, macOS): uvicorn's shared socket.
+SPREADS_CONNECTIONS = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
 def _uvicorn_config() -> uvicorn.Config:
