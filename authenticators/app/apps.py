@@ -184,8 +184,13 @@ class AppRepository:
         level: Level | str = Level.SUBSTANTIAL,
         biometrics: bool = False,
         app_id: str | None = None,
+        pin_hash: str | None = None,
     ) -> AppRecord:
-        """A new app for ``owner``: refused when the owner already has the most active apps."""
+        """A new app for ``owner``: refused when the owner already has the most active apps.
+
+        ``pin_hash`` is :func:`hash_pin` of ``pin`` when the caller made it already, before a
+        transaction of its own: the hash is slow, and no writer should wait for it.
+        """
         if not owner:
             raise _invalid("an app needs an owner")
         problem = pin_problem(pin)
@@ -193,7 +198,8 @@ class AppRepository:
             raise _invalid(problem)
         enrolled_at = parse_level(level)
         app_id = check_app_id(app_id) if app_id else new_app_id()
-        pin_hash = hash_pin(pin)  # slow: before the write lock
+        if pin_hash is None:
+            pin_hash = hash_pin(pin)  # slow: before the write lock
         private, public = new_device_key()
         with self.store.transaction() as conn:
             self._insert_verifier(conn, app_id, owner, public, enrolled_at, biometrics, now)

@@ -42,8 +42,9 @@ class AppPlugin:
     # -- the plugin protocol ---------------------------------------------------------------------
 
     def enroll(self, store: Store, clock: Clock, **options: Any) -> Enrollment:
-        """A new app. Options: owner (required), pin (required), level, biometrics, app_id;
-        or ``public_key`` (DER) instead of the PIN for a phone that keeps its own key."""
+        """A new app. Options: owner (required), pin (required), level, biometrics, app_id,
+        pin_hash (the PIN's hash made ahead of a transaction); or ``public_key`` (DER) instead
+        of the PIN for a phone that keeps its own key."""
         if options.get("public_key") is not None and options.get("owner"):
             record = self.apps(store).register(
                 str(options["owner"]),
@@ -63,6 +64,7 @@ class AppPlugin:
             level=options.get("level", Level.SUBSTANTIAL),
             biometrics=bool(options.get("biometrics", False)),
             app_id=options.get("app_id"),
+            pin_hash=options.get("pin_hash"),
         )
         return record.enrollment()
 

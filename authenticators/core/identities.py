@@ -127,7 +127,10 @@ class IdentityRepository:
         birthdate: str | None = None,
         cpr: str | None = None,
         password: str | None = None,
+        password_hash: str | None = None,
     ) -> Identity:
+        """A new identity. ``password_hash`` is :meth:`hash_password` of the password made
+        ahead of an enclosing transaction (the hash is slow: no writer should wait for it)."""
         check_user_id(user_id)
         name = name.strip()
         if not name or len(name) > 200:
@@ -136,7 +139,9 @@ class IdentityRepository:
         born = parse_birthdate(birthdate) if birthdate else cpr_birthdate
         if cpr_birthdate and born != cpr_birthdate:
             raise _invalid(f"birth date {born} does not match the CPR number ({cpr_birthdate})")
-        encoded = self._hash(password) if password is not None else None
+        if password is not None and password_hash is not None:
+            raise _invalid("give the password or its hash, not both")
+        encoded = self.hash_password(password) if password is not None else password_hash
         identity_uuid = str(uuidlib.uuid4())
         now = self.clock.now()
         with self.store.transaction() as conn:
@@ -153,7 +158,8 @@ class IdentityRepository:
         return self.get(user_id)
 
     @staticmethod
-    def _hash(password: str) -> str:
+    def hash_password(password: str) -> str:
+        """The stored form of a password, refused when it is too weak (slow by design)."""
         problem = password_problem(password)
         if problem:
             raise _invalid(problem)
@@ -190,7 +196,7 @@ class IdentityRepository:
             conn.execute("DELETE FROM identities WHERE uuid = ?", (identity.uuid,))
 
     def set_password(self, user_id: str, password: str) -> None:
-        encoded = self._hash(password)
+        encoded = self.hash_password(password)
         with self.store.transaction() as conn:
             identity = self.get(user_id)
             conn.execute(

@@ -75,9 +75,10 @@ async def create_identity(request: Request, services: Services) -> Response:
     at_once = [w for w in wanted if not _enrolls_alone(services, w)]
 
     def work() -> dict[str, Any]:
-        with services.store.transaction():
+        hashed = services.identities.hash_password(password) if password is not None else None
+        with services.store.transaction():  # the password was hashed before the write lock
             identity = services.identities.create(
-                user_id, name, birthdate=birthdate, cpr=cpr, password=password
+                user_id, name, birthdate=birthdate, cpr=cpr, password_hash=hashed
             )
             enrolled = [_enroll(services, identity.user_id, Fields(w)) for w in at_once]
             for org in orgs:

@@ -9,6 +9,7 @@ import pytest
 
 from authenticators.pytest_plugin import MitIDServer
 from authenticators.server.runner import ServerThread
+from authenticators.server.testing import EmulatorError
 from tests.server.conftest import emulator_for
 
 
@@ -339,3 +340,54 @@ def test_bad_input_is_a_4xx_that_says_why_and_changes_nothing(
     assert says in body["error_description"], body
     assert http.get("/emulator/identities", headers=admin).json() == before
     assert http.get("/emulator/clients", headers=admin).json() == clients_before
+
+
+def test_no_writer_waits_for_a_password_or_pin_hash(
+    own_server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Password and PIN hashes are slow by design: they are made before the write lock."""
+    from authenticators.app import apps as app_repository
+    from authenticators.core.identities import IdentityRepository
+    from authenticators.server.app import services_of_app
+    from authenticators.server.steps import app as app_step
+
+    store = services_of_app(own_server.app).store
+    held: list[tuple[str, bool]] = []
+
+    def watching(name: str, original: Any) -> Any:
+        def wrapper(*args: Any) -> Any:
+            held.append((name, store._write_lock.locked()))
+            return original(*args)
+
+        return wrapper
+
+    monkeypatch.setattr(
+        IdentityRepository,
+        "hash_password",
+        staticmethod(watching("password", IdentityRepository.hash_password)),
+    )
+    monkeypatch.setattr(app_step, "hash_pin", watching("pin", app_step.hash_pin))
+    monkeypatch.setattr(app_repository, "hash_pin", watching("pin", app_repository.hash_pin))
+    emulator = emulator_for(own_server)
+    made = emulator.create_identity(
+        "hashes-outside",
+        "Hash Outside",
+        password="long-enough-1",
+        authenticators=[{"kind": "app", "pin": "135790"}, {"kind": "codeviser", "name": "ho"}],
+    )
+    assert {e["kind"] for e in made["enrolled"]} == {"app", "codeviser"}
+    emulator.call("POST", "/emulator/identities/hashes-outside/authenticators", {"kind": "app"})
+    assert [name for name, _ in held] == ["password", "pin", "pin"]
+    assert not any(locked for _, locked in held), held
+    # A refused enrollment still leaves nothing behind.
+    with pytest.raises(EmulatorError):
+        emulator.create_identity(
+            "hashes-refused",
+            "Refused",
+            password="long-enough-1",
+            authenticators=[{"kind": "app", "pin": "12"}],
+        )
+    assert "hashes-refused" not in [
+        i["user_id"] for i in emulator.call("GET", "/emulator/identities")["identities"]
+    ]
+    emulator.close()

@@ -33,6 +33,7 @@ from authenticators.app.apps import AppRecord, AppStatus, parse_level
 from authenticators.app.device import Phone
 from authenticators.app.errors import AppRefusal
 from authenticators.app.inbox import SessionStatus, StateExchange
+from authenticators.app.pin import hash_pin, pin_problem
 from authenticators.app.plugin import AppPlugin
 from authenticators.app.policy import FRAME_INTERVAL
 from authenticators.app.screen import LoginScreen
@@ -150,6 +151,10 @@ def _png(payload: str) -> bytes:
 class AppStep:
     """Push, show the screen, complete with the app's signed answer."""
 
+    # Its PIN is hashed (slowly) before its own transaction: with an identity, it enrolls after
+    # the identity's transaction, so that no writer waits for the hash.
+    enrolls_outside_transaction = True
+
     # No password: start, page and submit are a few store queries and a signature check.
     quick = True
 
@@ -261,6 +266,8 @@ class AppStep:
             if pin is None:
                 made_pin = pin = f"{secrets.randbelow(10**6):06d}"
             options["pin"] = pin
+            if pin_problem(pin) is None:
+                options["pin_hash"] = hash_pin(pin)  # slow: before the write lock
         plugin.apps(services.store)  # the tables exist before the transaction that may roll back
         with services.store.transaction():
             identity = services.identities.get(user_id)
