@@ -135,29 +135,19 @@ def serve(config: ServerConfig, workers: int) -> None:
 SPREADS_CONNECTIONS = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
-def _uvicorn_config() -> uvicorn.Config:
-    return uvicorn.Config(
-        "authenticators.server.app:app_from_env",
-        factory=True,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=5,
-    )
+#: How every worker runs the app: each builds it from the configuration in the environment.
+_UVICORN: dict[str, Any] = {
+    "app": "authenticators.server.app:app_from_env",
+    "factory": True,
+    "log_level": "warning",
+    "access_log": False,
+    "lifespan": "off",
+    "timeout_graceful_shutdown": 5,
+}
 
 
 def _uvicorn_run(config: ServerConfig, workers: int) -> None:
-    uvicorn.run(
-        "authenticators.server.app:app_from_env",
-        factory=True,
-        host=config.host,
-        port=config.port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=5,
-    )
+    uvicorn.run(host=config.host, port=config.port, workers=workers, **_UVICORN)
 
 
 def _serve_worker(config_json: str, share: bool = True) -> None:
@@ -167,7 +157,7 @@ def _serve_worker(config_json: str, share: bool = True) -> None:
     sock = listening_socket(config.host, config.port, share=share)
     # uvicorn hands the interrupt on once it has shut down gracefully: stopping is no error.
     with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(_uvicorn_config()).run(sockets=[sock])
+        uvicorn.Server(uvicorn.Config(**_UVICORN)).run(sockets=[sock])
 
 
 class Supervisor:
