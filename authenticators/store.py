@@ -8,6 +8,7 @@ write inside a caller's transaction without knowing about it.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import sqlite3
@@ -17,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -78,6 +80,7 @@ class Store:
         self._write_lock = threading.Lock()
         self._lock_fd: int | None = None
         self._lock_pid = 0
+        self._autocheckpoint = True
         self._prepare_files()
 
     def __repr__(self) -> str:
@@ -118,6 +121,8 @@ class Store:
         # undo the last commits, which an emulator accepts for speed.
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
+        if not self._autocheckpoint:
+            conn.execute("PRAGMA wal_autocheckpoint=0")
         self._local.conn = conn
         self._local.pid = os.getpid()
         self._local.depth = 0
@@ -128,6 +133,26 @@ class Store:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+    # -- checkpoints -------------------------------------------------------------------------
+
+    def defer_checkpoints(self, defer: bool = True) -> None:
+        """Stop commits of this handle from copying the log into the database file.
+
+        Left on, every thousandth page written makes one commit copy the log and wait for two
+        ``fsync`` calls while it holds the write lock, and every writer queues behind it; a
+        :class:`Checkpointer` does that work beside the writers instead.
+        """
+        self._autocheckpoint = not defer
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            conn.execute(f"PRAGMA wal_autocheckpoint={0 if defer else 1000}")
+
+    def checkpoint(self) -> None:
+        """Copy what the log holds into the database file, without waiting for any writer."""
+        conn = self._connect()
+        if self._local.depth == 0:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     # -- the writers' queue ------------------------------------------------------------------
 
@@ -200,6 +225,7 @@ class Store:
                 ) from None
             self._local.depth = 1
             self._local.created = []
+            self._local.memo = {}
             try:
                 yield conn
             except BaseException:
@@ -209,6 +235,7 @@ class Store:
             self._local.depth = 0
             conn.execute("COMMIT")
         finally:
+            self._local.memo = None
             self._release_write()
         # Tables made inside this transaction exist only now that it has committed.
         self._ensured.update(self._local.created)
@@ -222,11 +249,26 @@ class Store:
             return
         conn.execute("BEGIN")
         self._local.depth = 1
+        self._local.memo = {}
         try:
             yield conn
         finally:
             self._local.depth = 0
+            self._local.memo = None
             conn.execute("ROLLBACK")
+
+    def memo(self) -> dict[Any, Any] | None:
+        """A dict for what was read in the transaction or read open in this thread (None when
+        none is): it lasts as long as the outermost one.
+
+        Within one, no other connection's commit shows (a snapshot, or the write lock), so a
+        row read twice is the same row, unless this thread changed it: whoever keeps a row
+        here forgets it when they write it.
+        """
+        if getattr(self._local, "depth", 0) == 0:
+            return None
+        memo: dict[Any, Any] = self._local.memo
+        return memo
 
     # -- schema ------------------------------------------------------------------------------
 
@@ -264,6 +306,37 @@ class Store:
         with self.read() as conn:
             row = conn.execute("PRAGMA integrity_check").fetchone()
         return bool(row and row[0] == "ok")
+
+
+class Checkpointer:
+    """A thread that checkpoints a store whose commits do not (:meth:`Store.defer_checkpoints`)."""
+
+    def __init__(self, store: Store, interval: float = 0.5) -> None:
+        self.store = store
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="checkpointer", daemon=True)
+
+    def start(self) -> Checkpointer:
+        self.store.defer_checkpoints()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self.store.defer_checkpoints(False)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                with contextlib.suppress(sqlite3.Error):
+                    self.store.checkpoint()
+            with contextlib.suppress(sqlite3.Error):
+                self.store.checkpoint()
+        finally:
+            self.store.close()
 
 
 def _statements(script: str) -> list[str]:

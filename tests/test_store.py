@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
 
-from authenticators.store import Schema, Store, StoreError, StoreErrorCode
+from authenticators.store import Checkpointer, Schema, Store, StoreError, StoreErrorCode
 
 NOTES = Schema("notes", ["CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)"])
 NOTES_V2 = Schema("notes", [*NOTES.migrations, "ALTER TABLE notes ADD COLUMN tag TEXT"])
@@ -94,3 +95,42 @@ def test_tables_made_in_a_transaction_that_rolls_back_are_made_again(store: Stor
     store.ensure(NOTES)
     with store.transaction() as conn:
         conn.execute("INSERT INTO notes(text) VALUES ('x')")
+
+
+def test_deferred_checkpoints_leave_the_log_to_the_checkpointer(state_dir: Path) -> None:
+    store = Store(state_dir)
+    store.ensure(NOTES)
+    checkpointer = Checkpointer(store, interval=3600)
+    checkpointer.start()
+    try:
+        for n in range(1500):  # well past the thousand pages that trigger a checkpoint
+            with store.transaction() as conn:
+                conn.execute("INSERT INTO notes(text) VALUES (?)", (f"{n:04d}" + "x" * 3000,))
+        log = store._connect().execute("PRAGMA wal_checkpoint(NOOP)").fetchone()
+        assert log[1] > 1000  # no commit copied the log
+    finally:
+        checkpointer.stop()  # copies what is left on its way out
+    assert store._connect().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    reopened = Store(state_dir)
+    with reopened.read() as conn:
+        assert conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 1500
+    assert reopened.integrity_check()
+
+
+def test_the_checkpointer_copies_the_log_while_writers_go_on(state_dir: Path) -> None:
+    store = Store(state_dir)
+    store.ensure(NOTES)
+    checkpointer = Checkpointer(store, interval=0.01).start()
+    try:
+        for n in range(300):
+            with store.transaction() as conn:
+                conn.execute("INSERT INTO notes(text) VALUES (?)", (f"{n:04d}",))
+        deadline = time.monotonic() + 10
+        while True:
+            log = store._connect().execute("PRAGMA wal_checkpoint(NOOP)").fetchone()
+            if log[1] == log[2] or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        assert log[1] == log[2]  # every page of the log is in the database file
+    finally:
+        checkpointer.stop()

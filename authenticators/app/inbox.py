@@ -268,6 +268,7 @@ class StateExchange:
     ) -> None:
         """The login screen shows (or updates) its frames; phones may answer from now on."""
         with self.store.transaction() as conn:
+            self._changing(transaction_id)
             self._row(conn, transaction_id)
             conn.execute(
                 "UPDATE app_logins SET shown = 1, screen = ? WHERE transaction_id = ?",
@@ -280,17 +281,32 @@ class StateExchange:
                 )
 
     def session(self, transaction_id: str) -> AppSession:
+        memo = self.store.memo()
+        key = (_MEMO, transaction_id)
+        if memo is not None and key in memo:
+            found: AppSession = memo[key]
+            return found
         with self.store.read() as conn:
             row = self._row(conn, transaction_id)
             apps = conn.execute(
                 "SELECT app_id FROM app_pushes WHERE transaction_id = ? ORDER BY app_id",
                 (transaction_id,),
             ).fetchall()
-        return _session(row, tuple(a["app_id"] for a in apps))
+        session = _session(row, tuple(a["app_id"] for a in apps))
+        if memo is not None:
+            memo[key] = session
+        return session
+
+    def _changing(self, transaction_id: str) -> None:
+        """Forget the session read in this transaction: it is about to change."""
+        memo = self.store.memo()
+        if memo is not None:
+            memo.pop((_MEMO, transaction_id), None)
 
     def take_answer(self, transaction_id: str, now: float) -> Answer | None:
         """The phone's answer, once: the login side that waits takes it and ends the session."""
         with self.store.transaction() as conn:
+            self._changing(transaction_id)
             row = self._row(conn, transaction_id)
             if row["status"] != SessionStatus.ANSWERED.value:
                 return None
@@ -303,6 +319,7 @@ class StateExchange:
     def close(self, transaction_id: str, now: float) -> None:
         """The login is over (judged, timed out or abandoned): no phone may answer it now."""
         with self.store.transaction() as conn:
+            self._changing(transaction_id)
             conn.execute(
                 "UPDATE app_logins SET status = ?, finished_at = COALESCE(finished_at, ?)"
                 " WHERE transaction_id = ?",
@@ -344,6 +361,7 @@ class StateExchange:
     def report_scan(self, transaction_id: str, app_id: str, update: int, now: float) -> None:
         """A phone has read both frames of ``update``: the screen may hold it."""
         with self.store.transaction() as conn:
+            self._changing(transaction_id)
             row = self._row(conn, transaction_id)
             self._check_pushed(conn, transaction_id, app_id)
             if row["status"] == SessionStatus.PENDING.value:
@@ -356,6 +374,7 @@ class StateExchange:
     def submit(self, answer: Answer, now: float) -> None:
         """Hand in a signed answer; the first one counts, any later one is refused."""
         with self.store.transaction() as conn:
+            self._changing(answer.transaction_id)
             row = self._row(conn, answer.transaction_id)
             self._check_pushed(conn, answer.transaction_id, answer.app_id)
             _check_open(SessionStatus(row["status"]), row["expires_at"], now)
@@ -388,6 +407,10 @@ class StateExchange:
                 ErrorCode.INVALID_ARGUMENT, f"no app login {transaction_id!r} in this state"
             )
         return row
+
+
+#: The key under which a session read in a transaction is kept (:meth:`Store.memo`).
+_MEMO = "app.session"
 
 
 def _check_open(status: SessionStatus, expires_at: float, now: float) -> None:

@@ -18,7 +18,7 @@ from authenticators.server.http import error_response
 from authenticators.server.oidc import endpoints
 from authenticators.server.pages.render import render
 from authenticators.server.pages.strings import pick_language
-from authenticators.store import Store
+from authenticators.store import Checkpointer, Store
 
 log = logging.getLogger("mitid_emulator.server")
 
@@ -91,7 +91,11 @@ def create_app(config: ServerConfig, store: Store | None = None) -> Starlette:
 
 def app_from_env() -> Starlette:
     """The factory each worker process calls (``uvicorn --factory``)."""
-    return create_app(ServerConfig.from_env())
+    app = create_app(ServerConfig.from_env())
+    # Its thread lives as long as the worker process; the log left over is copied by the next
+    # process to open the state.
+    Checkpointer(services_of_app(app).store).start()
+    return app
 
 
 def services_of_app(app: Starlette) -> Services:

@@ -349,9 +349,17 @@ def finish(services: Services, flow: Flow, auth: Authentication | None) -> Respo
     oreq = EmuRequest("GET", services.config.issuer_url + AUTHORIZE, {}, query=flow.params)
     services.flows.delete(flow.id)
     flow.stage = DONE
+    # Authlib's get_consent_grant and create_authorization_response in one: the request is
+    # checked once (the two would check it twice), and an error without a redirect URI (the
+    # client removed meanwhile) gets our page rather than JSON.
+    oreq.user = auth
     try:
-        grant = server.get_consent_grant(oreq, end_user=auth)
+        grant = server.get_authorization_grant(oreq)
+        grant.validate_no_multiple_request_parameter(oreq)
+        redirect_uri = grant.validate_consent_request()
+        response = server.handle_response(*grant.create_authorization_response(redirect_uri, auth))
     except OAuth2Error as error:
+        error.state = oreq.payload.state
         if error.redirect_uri:
             return _see_other(server.handle_error_response(oreq, error))
         return render(
@@ -362,7 +370,8 @@ def finish(services: Services, flow: Flow, auth: Authentication | None) -> Respo
             description=error.get_error_description() or "",
             session_error=False,
         )
-    return _see_other(server.create_authorization_response(oreq, grant_user=auth, grant=grant))
+    grant.execute_hook("after_authorization_response", response)
+    return _see_other(response)
 
 
 def _see_other(response: Response) -> Response:

@@ -15,9 +15,9 @@ from typing import Any
 
 import uvicorn
 
-from authenticators.server.app import create_app, prepare_state
+from authenticators.server.app import create_app, prepare_state, services_of_app
 from authenticators.server.config import CONFIG_ENV, ServerConfig
-from authenticators.store import Store
+from authenticators.store import Checkpointer, Store
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -52,6 +52,7 @@ class ServerThread:
         self.config = replace(config, port=port)
         self.admin_token = prepare_state(self.config, store)
         self.app = create_app(self.config, store)
+        self._checkpointer = Checkpointer(services_of_app(self.app).store)
         self._server = uvicorn.Server(
             uvicorn.Config(
                 self.app, log_level="warning", lifespan="off", access_log=False, loop="auto"
@@ -69,6 +70,7 @@ class ServerThread:
         return self.config.issuer_url
 
     def start(self, timeout: float = 10.0) -> ServerThread:
+        self._checkpointer.start()
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
@@ -80,6 +82,7 @@ class ServerThread:
     def stop(self, timeout: float = 10.0) -> None:
         self._server.should_exit = True
         self._thread.join(timeout)
+        self._checkpointer.stop()
         with contextlib.suppress(OSError):
             self._sock.close()
 

@@ -75,38 +75,39 @@ def refusal_response(exc: AppRefusal) -> JSONResponse:
 # -- the login screen as the page shows it -------------------------------------------------------
 
 
-def _screen(services: Services, transaction_id: str, *, rotate: bool) -> LoginScreen:
+def _resume(services: Services, transaction_id: str) -> LoginScreen:
     pending = services.login.pending(transaction_id)
-    plugin = app_plugin()
-    screen = LoginScreen.resume(
+    return LoginScreen.resume(
         services.store,
         services.clock,
         pending.challenge,
         level=pending.level,
-        policy=plugin.policy,
+        policy=app_plugin().policy,
     )
-    current = screen.current
-    due = current is not None and (
-        services.clock.now() - current.shown_at >= plugin.policy.rotate_every
-    )
-    if rotate and due:
-        # Re-read inside the write lock: two polls at once rotate once.
-        with services.store.transaction():
-            screen = LoginScreen.resume(
-                services.store,
-                services.clock,
-                pending.challenge,
-                level=pending.level,
-                policy=plugin.policy,
-            )
-            screen.refresh()
-    return screen
 
 
 def screen_status(services: Services, flow: Flow, *, rotate: bool = True) -> dict[str, Any]:
-    """What the page shows and polls: the state of the login and the frames on the screen."""
+    """What the page shows and polls: the state of the login and the frames on the screen.
+
+    One read in the common case; a fresh binding value, when one is due, is shown inside the
+    write lock after reading again, so two polls at once rotate once.
+    """
     assert flow.transaction_id
-    screen = _screen(services, flow.transaction_id, rotate=rotate)
+    with services.store.read():
+        screen = _resume(services, flow.transaction_id)
+        current = screen.current
+        due = current is not None and (
+            services.clock.now() - current.shown_at >= screen.policy.rotate_every
+        )
+        if not (rotate and due):
+            return _status(services, flow, screen)
+    with services.store.transaction():
+        screen = _resume(services, flow.transaction_id)
+        screen.refresh()
+        return _status(services, flow, screen)
+
+
+def _status(services: Services, flow: Flow, screen: LoginScreen) -> dict[str, Any]:
     session = screen.session()
     now = services.clock.now()
     if session.status is SessionStatus.ANSWERED:
@@ -208,7 +209,7 @@ class AppStep:
             return Outcome.stay()
         services = ctx.services
         try:
-            screen = _screen(services, flow.transaction_id, rotate=False)
+            screen = _resume(services, flow.transaction_id)
         except (CoreError, ProtocolError):
             return Outcome.failed("expired")
         response = screen.poll()
