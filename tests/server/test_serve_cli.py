@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -103,6 +104,24 @@ def _sockets(pid: int) -> int:
     return count
 
 
+def _listening(pid: int, port: int) -> set[int]:
+    """The inodes of the sockets ``pid`` holds that listen on ``port``."""
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    listening.add(int(fields[9]))
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                held.add(int(target[8:-1]))
+    return held & listening
+
+
 def _serve(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "MITID_EMU_STATE": str(tmp_path / "state")}
     proc = subprocess.Popen(
@@ -137,6 +156,11 @@ def test_every_worker_takes_its_share_and_a_dead_worker_is_replaced(tmp_path: Pa
         _wait_up(url, time.monotonic() + 15)
         workers = _workers(proc.pid)
         assert len(workers) == 2, workers
+        # Each worker listens on a socket of its own (not one inherited from the supervisor).
+        port = int(url.rsplit(":", 1)[1])
+        own = [_listening(pid, port) for pid in workers]
+        assert [len(sockets) for sockets in own] == [1, 1], own
+        assert own[0] != own[1], own
         before = {pid: _sockets(pid) for pid in workers}
         # 40 connections held open at once: each worker listens on a socket of its own, so the
         # kernel spreads them (with one shared socket a burst can land on one worker).
