@@ -79,6 +79,17 @@ class Server:
                 continue
         return total / 1024
 
+    def cpu_seconds(self, pids: list[int]) -> float:
+        """CPU time these processes (:meth:`pids`) have used so far (0 without /proc)."""
+        ticks = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGINT)
         try:
@@ -136,6 +147,9 @@ class Result:
     p50_ms: float
     p99_ms: float
     count: int
+    #: CPU time per login of the server's processes and of this load client (0 for /health).
+    server_cpu_ms: float = 0.0
+    client_cpu_ms: float = 0.0
 
     def line(self, label: str) -> str:
         return (
@@ -485,6 +499,8 @@ def logins(
     host, port = server.url.split("//", 1)[1].rsplit(":", 1)
     target = Target(server.url, host, int(port), server.token)
     latencies: list[float] = []
+    server_cpu = client_cpu = 0.0
+    pids = server.pids()
 
     async def run(browser: Browser, user: str) -> float:
         t = time.perf_counter()
@@ -494,11 +510,13 @@ def logins(
     async def rounds() -> float:
         browsers = [Browser(target) for _ in range(clients)]
         timed = 0.0
+        nonlocal server_cpu, client_cpu
         try:
             # A round untimed first: connections made, caches warm.
             await asyncio.gather(*(run(b, u) for b, u in zip(browsers, users, strict=False)))
             path.between_rounds(emulator)
             for _ in range(max_rounds):
+                server_start, client_start = server.cpu_seconds(pids), time.process_time()
                 start = time.perf_counter()
                 latencies.extend(
                     await asyncio.gather(
@@ -506,6 +524,8 @@ def logins(
                     )
                 )
                 timed += time.perf_counter() - start
+                server_cpu += server.cpu_seconds(pids) - server_start
+                client_cpu += time.process_time() - client_start
                 path.between_rounds(emulator)
                 if timed >= max_seconds:
                     break
@@ -520,6 +540,8 @@ def logins(
         statistics.median(latencies) * 1000,
         percentile(latencies, 0.99) * 1000,
         len(latencies),
+        server_cpu * 1000 / len(latencies),
+        client_cpu * 1000 / len(latencies),
     )
 
 
@@ -576,6 +598,15 @@ def main() -> None:
                 f"ratio logins/trivial: 1 client {one.rate / base1.rate:.4f}, "
                 f"50 clients {fifty.rate / base50.rate:.4f}"
             )
+            cores = os.cpu_count() or 1
+            per_login = fifty.server_cpu_ms + fifty.client_cpu_ms
+            if per_login > 0:
+                print(
+                    f"CPU per login at 50 clients: server {fifty.server_cpu_ms:.2f} ms, "
+                    f"load client {fifty.client_cpu_ms:.2f} ms; {cores} cores allow at most "
+                    f"{cores * 1000 / per_login:,.0f} logins/s (at 1 client: server "
+                    f"{one.server_cpu_ms:.2f} ms)"
+                )
             print(
                 "target at 50 clients: >= 500 logins/s with p99 < 100 ms (app step); "
                 f"measured {fifty.rate:,.0f}/s, p99 {fifty.p99_ms:,.0f} ms"
