@@ -30,6 +30,8 @@ except ImportError:  # pragma: no cover - not on POSIX
 STATE_ENV = "MITID_EMU_STATE"
 DB_NAME = "state.sqlite3"
 LOCK_NAME = "state.lock"
+#: SQLite's own default: a commit that takes the log past this many pages checkpoints it.
+SQLITE_AUTOCHECKPOINT = 1000
 
 
 class StoreErrorCode(enum.Enum):
@@ -146,7 +148,7 @@ class Store:
         self._autocheckpoint = not defer
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None and getattr(self._local, "pid", None) == os.getpid():
-            conn.execute(f"PRAGMA wal_autocheckpoint={0 if defer else 1000}")
+            conn.execute(f"PRAGMA wal_autocheckpoint={0 if defer else SQLITE_AUTOCHECKPOINT}")
 
     def checkpoint(self) -> None:
         """Copy what the log holds into the database file, without waiting for any writer."""

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from authenticators.store import Checkpointer, Schema, Store, StoreError, StoreErrorCode
+from authenticators.store import (
+    SQLITE_AUTOCHECKPOINT,
+    Checkpointer,
+    Schema,
+    Store,
+    StoreError,
+    StoreErrorCode,
+)
 
 NOTES = Schema("notes", ["CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)"])
 NOTES_V2 = Schema("notes", [*NOTES.migrations, "ALTER TABLE notes ADD COLUMN tag TEXT"])
@@ -110,7 +117,9 @@ def test_deferred_checkpoints_leave_the_log_to_the_checkpointer(state_dir: Path)
         assert log[1] > 1000  # no commit copied the log
     finally:
         checkpointer.stop()  # copies what is left on its way out
-    assert store._connect().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    assert (
+        store._connect().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == SQLITE_AUTOCHECKPOINT
+    )
     reopened = Store(state_dir)
     with reopened.read() as conn:
         assert conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 1500
@@ -134,3 +143,21 @@ def test_the_checkpointer_copies_the_log_while_writers_go_on(state_dir: Path) ->
         assert log[1] == log[2]  # every page of the log is in the database file
     finally:
         checkpointer.stop()
+
+
+def test_the_memo_lasts_as_long_as_the_outermost_transaction_or_read(store: Store) -> None:
+    store.ensure(NOTES)
+    assert store.memo() is None
+    with store.transaction():
+        memo = store.memo()
+        assert memo == {}
+        memo["row"] = 1
+        with store.read(), store.transaction():  # nested ones join the outer one
+            assert store.memo() is memo
+    assert store.memo() is None
+    with store.read():
+        assert store.memo() == {}  # nothing kept from the last one
+    with pytest.raises(RuntimeError), store.transaction():
+        store.memo()["row"] = 2  # type: ignore[index]
+        raise RuntimeError("rolled back")
+    assert store.memo() is None

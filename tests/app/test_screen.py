@@ -162,3 +162,18 @@ def test_only_a_phone_the_login_was_pushed_to_may_report_or_answer(
         StateExchange(service.store).report_scan(screen.transaction_id, stranger, 0, 0.0)
     with pytest.raises(ProtocolError, match="no request"):
         phone(service, stranger).approve(transaction_id=screen.transaction_id)
+
+
+def test_a_session_read_in_a_transaction_is_read_again_after_a_write(
+    service: LoginService, app_id: str, clock: FrozenClock
+) -> None:
+    screen = make_screen(service)
+    exchange = StateExchange(service.store)
+    with service.store.transaction():
+        before = exchange.session(screen.transaction_id)
+        assert exchange.session(screen.transaction_id) is before  # kept for the transaction
+        exchange.close(screen.transaction_id, clock.now())
+        after = exchange.session(screen.transaction_id)
+        assert before.status is SessionStatus.PENDING
+        assert after.status is SessionStatus.CLOSED
+    assert exchange.session(screen.transaction_id) is not after  # read afresh outside it

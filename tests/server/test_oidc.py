@@ -308,6 +308,23 @@ def test_cancel_returns_access_denied(
     assert callback.url.startswith(mitid_client.redirect_uri + "?")
 
 
+def test_a_client_removed_during_the_login_gets_an_error_page_not_a_redirect(
+    mitid_server: MitIDServer, mitid_client: MitIDClient, mitid_browser: BrowserLogin
+) -> None:
+    request = mitid_client.authorization_request()
+    page = mitid_browser.open(request.url)
+    assert not isinstance(page, Callback)
+    mitid_server.emulator.call("DELETE", f"/emulator/clients/{mitid_client.client_id}")
+    flow = page.url.split("/login/", 1)[1].split("/")[0]
+    answer = mitid_browser.http.post(
+        f"/login/{flow}/cancel", data=page.form.fields if page.form else {}
+    )
+    assert answer.status_code == 400
+    assert "location" not in answer.headers  # its redirect URI is no longer one to trust
+    assert "invalid_client" in answer.text
+    assert "text/html" in answer.headers["content-type"]
+
+
 def test_prompt_none_is_login_required_and_prompt_login_logs_in(
     http: httpx.Client,
     mitid_client: MitIDClient,
