@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -10,16 +11,22 @@ from authenticators.core.login import LoginService, PasswordChecker
 from authenticators.core.organisations import OrganisationRepository
 from authenticators.server.clients import ClientRegistry
 from authenticators.server.config import ServerConfig
-from authenticators.server.flows import FlowStore
+from authenticators.server.flows import Flow, FlowStore
 from authenticators.server.keys import KeyRing, KeyStore
-from authenticators.server.oidc.models import GrantStore
+from authenticators.server.oidc.models import Authentication, GrantStore
 from authenticators.server.settings import TokenCheck, admin_token
 from authenticators.server.state_clock import StateClock
 from authenticators.store import Store
 
 if TYPE_CHECKING:
+    from starlette.responses import Response
+
     from authenticators.server.oidc.server import EmuAuthorizationServer
     from authenticators.server.steps.base import LoginStep
+
+# How a login ends for the service that asked (``Flow.finisher`` names one): given the finished
+# authentication, or None when the person cancelled or was refused, the browser's answer.
+Finisher = Callable[["Services", Flow, Authentication | None], "Response"]
 
 
 @dataclass
@@ -37,6 +44,7 @@ class Services:
     flows: FlowStore
     admin: TokenCheck = field(repr=False)
     steps: dict[str, LoginStep] = field(default_factory=dict)
+    finishers: dict[str, Finisher] = field(default_factory=dict)
     oauth: EmuAuthorizationServer | None = None
 
     @property

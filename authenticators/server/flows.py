@@ -40,6 +40,9 @@ ORGANISATION = "organisation"
 FAILED = "failed"
 DONE = "done"
 
+# The finisher of a flow started by an OIDC authorization request.
+OIDC = "oidc"
+
 
 def browser_digest(cookie: str) -> str:
     return hashlib.sha256(cookie.encode("utf-8", "surrogatepass")).hexdigest()
@@ -62,6 +65,9 @@ class Flow:
     lang: str
     hint_uuid: str | None = None
     hint_cvr: str | None = None
+    # Who answers the service when the login ends (a name in ``Services.finishers``): the
+    # OIDC redirect with a code by default; another protocol (SAML) registers its own.
+    finisher: str = OIDC
     stage: str = USER_ID
     user_id: str | None = None
     kind: str | None = None

@@ -23,6 +23,7 @@ from authenticators.server.context import Services
 from authenticators.server.flows import (
     DONE,
     METHOD,
+    OIDC,
     ORGANISATION,
     STEP,
     USER_ID,
@@ -344,6 +345,15 @@ def act_cancel(services: Services, flow: Flow, form: dict[str, str]) -> Response
 
 
 def finish(services: Services, flow: Flow, auth: Authentication | None) -> Response:
+    """Answer the service: the flow's finisher, or for OIDC the code (or access_denied)."""
+    if flow.finisher != OIDC:
+        services.flows.delete(flow.id)
+        flow.stage = DONE
+        return services.finishers[flow.finisher](services, flow, auth)
+    return _finish_oidc(services, flow, auth)
+
+
+def _finish_oidc(services: Services, flow: Flow, auth: Authentication | None) -> Response:
     """Issue the code (or access_denied) through Authlib and send the browser back."""
     server = services.authorization_server
     oreq = EmuRequest("GET", services.config.issuer_url + AUTHORIZE, {}, query=flow.params)
