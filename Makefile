@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SECONDS ?= 60
 
-.PHONY: setup system-deps demo test lint bench timing fuzz security clean
+.PHONY: setup system-deps demo test conformance lint bench timing fuzz security clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -28,6 +28,11 @@ lint: $(STAMP)
 
 test: setup lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+# python-fido2's own device suite (tests/device of the installed version's sdist, fetched into
+# build/conformance) against a fresh `chip serve --udp` on free ports.
+conformance: $(STAMP)
+	$(PY) -m authenticators.chip.conformance -q
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

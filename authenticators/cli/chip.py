@@ -91,10 +91,10 @@ def chip() -> None:
 @click.option(
     "--udp",
     "port",
-    type=click.IntRange(1, 65535),
+    type=click.IntRange(0, 65535),
     default=8111,
     show_default=True,
-    help="UDP port the token listens on (127.0.0.1).",
+    help="UDP port the token listens on (127.0.0.1; 0 picks a free one).",
 )
 @click.option(
     "--reply-port",
