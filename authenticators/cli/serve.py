@@ -49,6 +49,13 @@ EXAMPLE_REDIRECTS = ("http://127.0.0.1:8000/callback", "http://localhost:8000/ca
     type=click.Choice(["low", "substantial", "high", "business"]),
     help="The level asked for when a client sends no acr_values.",
 )
+@click.option(
+    "--oidc-clock",
+    default="real",
+    show_default=True,
+    type=click.Choice(["real", "emulator"]),
+    help="What token, code and session times follow: real time, or the emulator's clock.",
+)
 @pass_env
 @user_errors
 def serve(
@@ -60,6 +67,7 @@ def serve(
     admin_token: str | None,
     clients_file: Path | None,
     default_level: str,
+    oidc_clock: str,
 ) -> None:
     """Run the login server until Ctrl-C: a local MitID broker for OIDC clients.
 
@@ -97,6 +105,7 @@ def serve(
         admin_token=admin_token,
         clients_file=str(clients_file.resolve()) if clients_file else None,
         default_level=default_level,
+        oidc_clock=oidc_clock,
     )
     from authenticators.server.app import prepare_state
 

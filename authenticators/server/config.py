@@ -32,10 +32,12 @@ class ServerConfig:
     flow_lifetime: float = 1800.0
     body_limit: int = 64 * 1024
     clock_cache: float = 0.1
-    key_refresh: float = 5.0
     # Processes that check passwords (scrypt) beside the server's threads: 0 = one per core,
     # -1 = none (check in the request's thread).
     password_workers: int = 0
+    # What OIDC times (tokens, codes, login flows, keys) follow: "real" time, or the "emulator"'s
+    # clock that the control API moves and freezes (for tests that freeze both sides).
+    oidc_clock: str = "real"
 
     @property
     def issuer_url(self) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from authenticators.clock import Clock, SystemClock
 from authenticators.core.identities import IdentityRepository
 from authenticators.core.login import LoginService, PasswordChecker
 from authenticators.core.organisations import OrganisationRepository
@@ -34,6 +35,7 @@ class Services:
     config: ServerConfig
     store: Store
     clock: StateClock
+    oidc_clock: Clock
     login: LoginService
     identities: IdentityRepository
     organisations: OrganisationRepository
@@ -67,20 +69,24 @@ def build_services(config: ServerConfig, store: Store | None = None) -> Services
 
     store = store or Store(config.state_path)
     clock = StateClock(store, config.clock_cache)
-    keys = KeyStore(store, clock)
+    # The authenticators run on the emulator's clock (a test moves it to the next code); what a
+    # relying party checks against its own clock runs on real time unless told otherwise.
+    oidc_clock: Clock = clock if config.oidc_clock == "emulator" else SystemClock()
+    keys = KeyStore(store, oidc_clock)
     token = admin_token(store, config.admin_token) if config.admin_token else admin_token(store)
     services = Services(
         config=config,
         store=store,
         clock=clock,
+        oidc_clock=oidc_clock,
         login=LoginService(store, clock, password_checker=_password_checker(config)),
         identities=IdentityRepository(store, clock),
         organisations=OrganisationRepository(store, clock),
         clients=ClientRegistry(store, clock),
         keys=keys,
-        keyring=KeyRing(keys, config.key_refresh),
-        grants=GrantStore(store, clock),
-        flows=FlowStore(store, clock, config.flow_lifetime),
+        keyring=KeyRing(keys),
+        grants=GrantStore(store, oidc_clock),
+        flows=FlowStore(store, oidc_clock, config.flow_lifetime),
         admin=TokenCheck(token),
     )
     services.steps = load_steps()

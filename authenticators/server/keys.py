@@ -1,7 +1,8 @@
 """ID token signing keys: RS256 key pairs kept in the state, rotated, published as a JWKS.
 
-A process loads each key once and keeps it; it only looks again (a cheap read of the key ids)
-every few seconds, so a ``mitid-emu keys rotate`` in another terminal reaches a running server.
+A process loads each key once and keeps it; it reads the key ids again (a cheap read) whenever
+it signs or publishes, so a ``mitid-emu keys rotate`` in another terminal reaches every worker
+at once.
 After a rotation the old key stays published until every token it signed has expired.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,31 +148,29 @@ class KeyStore:
 
 
 class KeyRing:
-    """The keys one process signs and publishes with, loaded once and refreshed rarely."""
+    """The keys one process signs and publishes with, each loaded once.
 
-    def __init__(self, keys: KeyStore, refresh_seconds: float = 5.0) -> None:
+    Every signature and every JWKS reads the key ids again (one small read), so after a
+    rotation in any process no worker signs with a key it does not publish, and no JWKS
+    fetched after a token lacks that token's key.
+    """
+
+    def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
-        self.refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
         self._loaded: dict[str, RSAKey] = {}
-        self._active: str | None = None
         self._published: list[str] = []
-        self._checked = float("-inf")
         self._jwks: dict[str, Any] = {"keys": []}
 
     def __repr__(self) -> str:
-        return f"KeyRing(active={self._active!r}, published={len(self._published)})"
+        return f"KeyRing(published={len(self._published)})"
 
-    def _refresh(self, force: bool = False) -> None:
-        mono = time.monotonic()
-        if not force and mono - self._checked < self.refresh_seconds:
-            return
+    def _current(self) -> tuple[str, dict[str, Any]]:
+        """The active key id and the JWKS, as the state holds them now."""
+        now = self.keys.clock.now()
+        listed = self.keys.kids(now)
+        kids = [kid for kid, _ in listed]
         with self._lock:
-            if not force and mono - self._checked < self.refresh_seconds:
-                return
-            now = self.keys.clock.now()
-            listed = self.keys.kids(now)
-            kids = [kid for kid, _ in listed]
             if not listed or any(kid not in self._loaded for kid in kids):
                 if not listed:
                     self.keys.ensure_active()
@@ -181,26 +179,24 @@ class KeyRing:
                         self._loaded[kid] = RSAKey.import_key(json.loads(jwk))
                 listed = self.keys.kids(now)
                 kids = [kid for kid, _ in listed]
-            active = [kid for kid, retired in listed if retired is None]
-            self._active = active[0] if active else kids[0]
             if kids != self._published:
-                self._published = kids
                 self._jwks = {"keys": [self._loaded[kid].as_dict(private=False) for kid in kids]}
+                self._published = kids
                 for gone in set(self._loaded) - set(kids):
                     del self._loaded[gone]
-            self._checked = mono
+            active = [kid for kid, retired in listed if retired is None]
+            return (active[0] if active else kids[0]), self._jwks
 
     def refresh(self) -> None:
-        self._refresh(force=True)
+        self._current()
 
     def signing_key(self) -> RSAKey:
-        self._refresh()
-        assert self._active is not None
-        return self._loaded[self._active]
+        kid, _ = self._current()
+        with self._lock:
+            return self._loaded[kid]
 
     def jwks(self) -> dict[str, Any]:
-        self._refresh()
-        return self._jwks
+        return self._current()[1]
 
     def key_set(self) -> KeySet:
         """The published public keys, for checking tokens."""

@@ -272,7 +272,7 @@ def _authenticated(services: Services, flow: Flow, result: LoginResult) -> Respo
         acr=result.level.acr,
         level=result.level.value,
         amr=result.amr,
-        auth_time=services.clock.now(),
+        auth_time=services.oidc_clock.now(),
     )
     if not flow.business:
         return finish(services, flow, auth)

@@ -57,9 +57,7 @@ def test_rotation_keeps_the_old_key_published(tmp_path: Path) -> None:
     mp = pytest.MonkeyPatch()
     mp.setattr(RSAKey, "import_key", staticmethod(counting))
     try:
-        with ServerThread(
-            ServerConfig(state_dir=str(tmp_path / "s"), port=0, key_refresh=0.0)
-        ) as server:
+        with ServerThread(ServerConfig(state_dir=str(tmp_path / "s"), port=0)) as server:
             emulator_for(server).add_client("keys-client", ["http://127.0.0.1:9/k"])
             with httpx.Client(base_url=server.url) as http:
                 old = _login_token(server, http)
@@ -126,3 +124,24 @@ def test_clients_from_a_file(tmp_path: Path) -> None:
     bad.write_text("[[clients]]\nredirect_uris = []\n")
     result = Emu(tmp_path / "s2")("serve", "--clients", str(bad), "--port", "0")
     assert_user_error(result, "client_id")
+
+
+def test_a_rotation_reaches_every_worker_at_once(tmp_path: Path) -> None:
+    """Two workers on one state: after a rotation through either, every token's key is in
+    every JWKS fetched after it, and both sign with the new key."""
+    from joserfc import jws
+
+    config = ServerConfig(state_dir=str(tmp_path / "s"), port=0)
+    with ServerThread(config) as first, ServerThread(config) as second:
+        emulator_for(first).add_client("keys-client", ["http://127.0.0.1:9/k"])
+        with httpx.Client(base_url=first.url) as a, httpx.Client(base_url=second.url) as b:
+            _login_token(first, a)
+            _login_token(second, b)  # both workers have loaded and published the first key
+            for rotating, signing in ((first, second), (second, first), (first, first)):
+                new_kid = emulator_for(rotating).call("POST", "/emulator/keys/rotate")["active"]
+                with httpx.Client(base_url=signing.url) as http:
+                    token = _login_token(signing, http)
+                kid = jws.extract_compact(token.encode()).protected["kid"]
+                assert kid == new_kid
+                for http in (a, b):
+                    assert kid in [k["kid"] for k in http.get("/jwks").json()["keys"]]

@@ -195,26 +195,6 @@ def authorize_error(browser: BrowserLogin, url: str) -> Callback:
     return callback
 
 
-def test_a_missing_nonce_is_refused(mitid_client: MitIDClient, mitid_browser: BrowserLogin) -> None:
-    request = mitid_client.authorization_request()
-    url = request.url.replace(f"&nonce={request.nonce}", "")
-    callback = authorize_error(mitid_browser, url)
-    assert callback.error == "invalid_request"
-    assert callback.params["state"] == request.state
-
-
-def test_a_replayed_nonce_is_refused(
-    http: httpx.Client,
-    mitid_client: MitIDClient,
-    mitid_identity: MitIDIdentity,
-    mitid_browser: BrowserLogin,
-) -> None:
-    request, _ = login(mitid_browser, mitid_client, mitid_identity)
-    again = mitid_client.authorization_request()
-    url = again.url.replace(f"nonce={again.nonce}", f"nonce={request.nonce}")
-    assert authorize_error(mitid_browser, url).error == "invalid_request"
-
-
 def test_the_id_token_carries_exactly_the_nonce_sent(
     http: httpx.Client,
     mitid_client: MitIDClient,
@@ -380,22 +360,6 @@ def test_login_hint_uuid_skips_the_user_id_and_message_sets_the_reference_text(
     assert authorize_error(mitid_browser, too_long.url).error == "invalid_request"
     unknown = mitid_client.authorization_request(login_hint="email:someone@example.com")
     assert authorize_error(mitid_browser, unknown.url).error == "invalid_request"
-
-
-def test_an_expired_code_is_refused(
-    http: httpx.Client,
-    mitid_client: MitIDClient,
-    mitid_identity: MitIDIdentity,
-    mitid_browser: BrowserLogin,
-    mitid_server: MitIDServer,
-) -> None:
-    request, callback = login(mitid_browser, mitid_client, mitid_identity)
-    mitid_server.emulator.clock(advance=120)
-    try:
-        refused = exchange(http, mitid_client, request, callback.code or "")
-    finally:
-        mitid_server.emulator.clock(advance=-120)
-    assert refused.json()["error"] == "invalid_grant"
 
 
 def test_userinfo_refuses_missing_and_unknown_tokens(http: httpx.Client) -> None:

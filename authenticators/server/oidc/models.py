@@ -205,14 +205,6 @@ class GrantStore:
             code_sha256=key,
         )
 
-    def nonce_used(self, client_id: str, nonce: str) -> bool:
-        with self.store.read() as conn:
-            row = conn.execute(
-                "SELECT 1 FROM oidc_codes WHERE client_id = ? AND nonce = ? LIMIT 1",
-                (client_id, nonce),
-            ).fetchone()
-        return row is not None
-
     def save_token(
         self,
         access_token: str,

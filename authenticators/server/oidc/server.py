@@ -20,7 +20,8 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 from authlib.oidc.core.grants import OpenIDCode
-from joserfc.jwk import RSAKey
+from authlib.oidc.core.util import create_half_hash
+from joserfc import jwt
 from starlette.responses import JSONResponse, Response
 
 from authenticators.core.errors import CoreError
@@ -159,39 +160,65 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
 
 
 class EmuOpenIDCode(OpenIDCode):  # type: ignore[misc]
-    """ID tokens signed with the key ring's active key, times from the emulator's clock."""
+    """ID tokens signed with the key ring's active key; times from the OIDC clock.
+
+    ``nonce`` is optional in the code flow (OpenID Connect Core 3.1.2.1), and a nonce seen
+    before is not refused: it is the relying party's value to check, echoed in the ID token.
+    """
 
     def __init__(self, services: Services) -> None:
-        super().__init__(require_nonce=True)
+        super().__init__(require_nonce=False)
         self.services = services
 
     def exists_nonce(self, nonce: str, request: EmuRequest) -> bool:
         if len(nonce) > 512:
             raise InvalidRequestError("'nonce' is longer than 512 characters.")
-        return self.services.grants.nonce_used(request.payload.client_id, nonce)
+        return False
 
-    def resolve_client_private_key(self, client: OIDCClient) -> RSAKey:
-        return self.services.keyring.signing_key()
-
-    def get_client_algorithm(self, client: OIDCClient) -> str:
-        return ALG
-
-    def get_encode_header(self, client: OIDCClient) -> dict[str, str]:
-        key = self.services.keyring.signing_key()
-        return {"alg": ALG, "kid": str(key.kid), "typ": "JWT"}
-
-    def get_client_claims(self, client: OIDCClient) -> dict[str, Any]:
-        now = int(self.services.clock.now())
-        return {
-            "iss": self.services.config.issuer_url,
-            "aud": client.client_id,
-            "iat": now,
-            "exp": now + int(self.services.config.token_lifetime),
-        }
+    def encode_id_token(self, token: dict[str, Any], request: EmuRequest) -> str:
+        return id_token(
+            self.services,
+            request.client,
+            request.user,
+            token["scope"],
+            nonce=request.authorization_code.nonce if request.authorization_code else None,
+            access_token=token.get("access_token"),
+        )
 
     def generate_user_info(self, user: Authentication, scope: str) -> dict[str, Any]:
         identity = self.services.identities.by_uuid(user.identity_uuid)
         return user_claims(identity, user, scope)
+
+
+def id_token(
+    services: Services,
+    client: OIDCClient,
+    auth: Authentication,
+    scope: str,
+    *,
+    nonce: str | None = None,
+    access_token: str | None = None,
+    issuer: str | None = None,
+) -> str:
+    """An ID token for ``auth``, signed with the active key (one key for header and signature)."""
+    key = services.keyring.signing_key()
+    now = int(services.oidc_clock.now())
+    claims: dict[str, Any] = {
+        "iss": issuer or services.config.issuer_url,
+        "aud": client.client_id,
+        "iat": now,
+        "exp": now + int(services.config.token_lifetime),
+    }
+    if nonce:
+        claims["nonce"] = nonce
+    if access_token:
+        half = create_half_hash(access_token, ALG)
+        if half is not None:
+            claims["at_hash"] = half.decode("ascii")
+    identity = services.identities.by_uuid(auth.identity_uuid)
+    claims.update(user_claims(identity, auth, scope))
+    header = {"alg": ALG, "kid": str(key.kid), "typ": "JWT"}
+    return jwt.encode(header, claims, key, [ALG])
 
 
 class EmuAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
