@@ -70,6 +70,7 @@ def register(name: str, module: str, description: str) -> None:
 register("ctaphid", "security.fuzz.ctaphid", "CTAPHID packet streams into the simulated chip")
 register("ctap2", "security.fuzz.ctap2", "CTAP2 CBOR commands to the simulated chip")
 register("u2f", "security.fuzz.u2f", "U2F (CTAP1) APDUs to the simulated chip")
+register("passport_apdu", "security.fuzz.passport_apdu", "command APDUs to the passport chip")
 register("otpauth", "security.fuzz.otpauth", "otpauth:// seed URIs")
 register("pskc", "security.fuzz.pskc", "PSKC (RFC 6030) seed files")
 register("qr_frame", "security.fuzz.qr_frame", "the app's QR frame payloads")

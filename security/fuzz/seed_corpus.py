@@ -263,7 +263,29 @@ def server_json_inputs() -> list[bytes]:
     return inputs + SERVER_EXTRA
 
 
+def passport_apdu_inputs() -> list[bytes]:
+    def seq(*hexes: str) -> bytes:
+        out = b""
+        for text in hexes:
+            apdu = bytes.fromhex(text)
+            out += bytes([len(apdu)]) + apdu
+        return out
+
+    select = "0CA4020C158709016375432908C044F68E08BF8B92D635FF24F800"
+    read4 = "0CB000000D9701048E08ED6705417E96BA5500"
+    read18 = "0CB000040D9701128E082EA28A70F3C7B53500"
+    return [
+        seq(select, read4, read18),
+        seq(select),
+        seq("00A4020C02011C", "00B0000000", "00B1011C0354010000"),
+        seq("0022C1A40F800A04007F00070202040202830101", "10860000027C0000"),
+        seq("0084000008", "0088000008F173589974BF40C600"),
+        seq("0022C1A412800A04007F0007020204020283010184010D"),
+    ]
+
+
 GENERATORS = {
+    "passport_apdu": passport_apdu_inputs,
     "ctap2": ctap2_inputs,
     "u2f": u2f_inputs,
     "ctaphid": ctaphid_inputs,
