@@ -12,9 +12,10 @@ mitid-emulator gets these fixtures without any import:
     A fresh public OIDC client (PKCE) registered for the test: ``.client_id``,
     ``.redirect_uri``, ``.issuer``, ``.authorization_request()``.
 ``mitid_identity``
-    A fresh identity with a password, a CPR number, a code display, an audio code reader, a MitID
-    app enrolled at level high (``.app_pin``) and a simulated chip (``sim:NAME``, RP ID
-    ``localhost``); ``.authenticators`` maps each kind to its id.
+    A fresh identity with a password, a CPR number and one authenticator of every installed kind
+    with a test driver: a code display, an audio code reader, a MitID app enrolled at level high
+    (``.app_pin``) and a simulated chip (``sim:NAME``, RP ID ``localhost``); ``.authenticators``
+    maps each kind to its id.
 ``mitid_app``
     The identity's app, approving every login pushed to it in the background, as a phone held
     to the screen would (``.approved`` lists the logins; ``.decision = "reject"`` rejects
@@ -139,6 +140,8 @@ def mitid_client(mitid_server: MitIDServer) -> MitIDClient:
 
 @pytest.fixture
 def mitid_identity(mitid_server: MitIDServer) -> MitIDIdentity:
+    from authenticators.server.testing import kind_drivers
+
     user_id = _unique("user")
     created: dict[str, Any] = mitid_server.emulator.create_identity(
         user_id,
@@ -146,10 +149,8 @@ def mitid_identity(mitid_server: MitIDServer) -> MitIDIdentity:
         password=PASSWORD,
         cpr="010190-1234",
         authenticators=[
-            {"kind": "codeviser", "name": f"{user_id}-cv"},
-            {"kind": "kodeoplaeser", "name": f"{user_id}-ko"},
-            {"kind": "app", "pin": APP_PIN, "level": "high"},
-            {"kind": "chip", "name": f"{user_id}-chip"},
+            {"kind": kind, **driver.enrollment(user_id, APP_PIN)}
+            for kind, driver in kind_drivers().items()
         ],
     )
     return MitIDIdentity(

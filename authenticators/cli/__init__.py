@@ -7,19 +7,16 @@ from pathlib import Path
 
 import click
 
-from authenticators import __version__
+from authenticators import __version__, registry
 from authenticators.cli._common import Env
 from authenticators.store import STATE_ENV
 
-# name -> "module:attribute"; loaded only when the command runs or help lists it.
+# name -> "module:attribute"; loaded only when the command runs or help lists it. Each kind's
+# own group (`mitid-emu codeviser ...`) comes from the "authenticators.cli" entry points.
 _COMMANDS = {
     "identity": "authenticators.cli.identity:identity",
     "login": "authenticators.cli.login:login",
     "audit": "authenticators.cli.audit:audit",
-    "codeviser": "authenticators.cli.codetoken:codeviser",
-    "kodeoplaeser": "authenticators.cli.kodeoplaeser:kodeoplaeser",
-    "chip": "authenticators.cli.chip:chip",
-    "app": "authenticators.cli.app:app",
     "serve": "authenticators.cli.serve:serve",
     "keys": "authenticators.cli.keys:keys",
     "clients": "authenticators.cli.clients:clients",
@@ -27,14 +24,17 @@ _COMMANDS = {
 
 
 class LazyGroup(click.Group):
-    """Imports each subcommand's module on first use, so start-up stays fast as commands grow."""
+    """Imports each subcommand's module on first use, so start-up stays fast as commands grow.
+
+    Besides its own commands it offers one group per installed kind that registers one.
+    """
 
     def __init__(self, *args: object, lazy: dict[str, str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._lazy = lazy
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        names = {*super().list_commands(ctx), *self._lazy}
+        names = {*super().list_commands(ctx), *self._lazy, *registry.names(registry.CLI_GROUP)}
         return sorted(name for name in names if self.get_command(ctx, name) is not None)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -49,6 +49,13 @@ class LazyGroup(click.Group):
             command = getattr(module, attr)
             assert isinstance(command, click.Command)
             return command
+        if cmd_name in registry.names(registry.CLI_GROUP):
+            kind_command = registry.facet(registry.CLI_GROUP, cmd_name)
+            if kind_command is None:
+                return None
+            if not isinstance(kind_command, click.Command):
+                raise TypeError(f"the CLI entry point of {cmd_name!r} is not a click command")
+            return kind_command
         return super().get_command(ctx, cmd_name)
 
 

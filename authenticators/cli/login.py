@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -86,28 +86,14 @@ def _check_code(text: str, digits: int) -> str:
     return text
 
 
-# Each kind's part of the conversation, as "module:function", imported when that kind logs in.
-STEPS: dict[str, str] = {
-    "codeviser": "authenticators.cli.login:code_token_step",
-    "kodeoplaeser": "authenticators.cli.kodeoplaeser:login_step",
-    "chip": "authenticators.cli.chip:login_step",
-    "app": "authenticators.cli.app:login_step",
-}
-
-
 def step_for(kind: str) -> Callable[[LoginStep], Response] | None:
-    target = STEPS.get(kind)
-    if target is None:
+    """The kind's part of the conversation (its "authenticators.cli_login" entry point)."""
+    step = registry.facet(registry.CLI_LOGIN_GROUP, kind)
+    if step is None:
         return None
-    module_name, attr = target.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return None
-    step: Callable[[LoginStep], Response] | None = getattr(module, attr, None)
-    return step
+    if not callable(step):
+        raise TypeError(f"the login step of {kind!r} is not callable")
+    return cast("Callable[[LoginStep], Response]", step)
 
 
 @click.command()

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from authenticators.pytest_plugin import MitIDClient, MitIDIdentity, MitIDServer
-from authenticators.server.pages.strings import STRINGS
+from authenticators.server.pages.strings import table
 from authenticators.server.testing import BrowserLogin, Callback, Page
 
 
@@ -60,14 +60,14 @@ def test_every_stage_is_accessible_in_danish(
     page = walk(mitid_browser, mitid_client.authorization_request().url)
     assert page.stage == "user_id"
     accessible(page)
-    assert STRINGS["user_id_label"]["da"] in page.html
+    assert table()["user_id_label"]["da"] in page.html
     assert 'autocomplete="username"' in page.html
     page = mitid_browser.submit(page, user_id=mitid_identity.user_id)
     assert isinstance(page, Page)
     assert page.stage == "method"
     accessible(page)
-    assert STRINGS["kind_codeviser"]["da"] in page.html
-    assert STRINGS["kind_kodeoplaeser"]["da"] in page.html
+    assert table()["kind_codeviser"]["da"] in page.html
+    assert table()["kind_kodeoplaeser"]["da"] in page.html
     assert page.form
     page = mitid_browser.submit(page, method=page.form.choices["method"][0])
     assert isinstance(page, Page)
@@ -84,7 +84,7 @@ def test_english_by_ui_locales_and_by_the_language_link(
 ) -> None:
     page = walk(mitid_browser, mitid_client.authorization_request(ui_locales="en-GB da").url)
     accessible(page, "en")
-    assert STRINGS["user_id_label"]["en"] in page.html
+    assert table()["user_id_label"]["en"] in page.html
     page = walk(mitid_browser, mitid_client.authorization_request().url)
     switch = re.search(r'href="(/login/[^"?]+\?lang=en)"', page.html)
     assert switch
@@ -115,7 +115,7 @@ def test_a_wrong_code_says_so_and_the_right_one_then_works(
     assert page.stage == "step"
     assert page.reason == "wrong_code"
     assert 'role="alert"' in page.html
-    assert STRINGS["wrong_code"]["en"] in page.html
+    assert table()["wrong_code"]["en"] in page.html
     page = mitid_browser.submit(page, code="12ab56", password=mitid_identity.password)
     assert isinstance(page, Page)
     assert page.reason == "code_format"
@@ -156,9 +156,9 @@ def test_three_wrong_codes_block_the_token_with_a_clear_page(
     assert isinstance(page, Page)
     assert page.stage == "failed"
     assert page.reason == "locked"
-    assert STRINGS["locked"]["da"] in page.html
+    assert table()["locked"]["da"] in page.html
     assert page.form
-    assert STRINGS["try_again"]["da"] in page.html
+    assert table()["try_again"]["da"] in page.html
     callback = mitid_browser.cancel(page)
     assert callback.error == "access_denied"
 

@@ -1,6 +1,15 @@
-"""Every text the pages show, in Danish (the default) and English."""
+"""Every text the pages show, in Danish (the default) and English.
+
+The words common to every login are here; each kind brings its own (its name on the method choice,
+its step's words) through the "authenticators.pages" entry-point group.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+
+from authenticators import registry
 
 LANGUAGES = ("da", "en")
 DEFAULT_LANGUAGE = "da"
@@ -30,29 +39,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "cancel": {"da": "Afbryd", "en": "Cancel"},
     "methods_heading": {"da": "Vælg hvordan du vil logge på", "en": "Choose how to log in"},
     "methods_legend": {"da": "Dine MitID-identifikationsmidler", "en": "Your MitID authenticators"},
-    "kind_codeviser": {"da": "Kodeviser", "en": "Code display"},
-    "kind_kodeoplaeser": {"da": "Kodeoplæser", "en": "Audio code reader"},
-    "kind_chip": {"da": "MitID chip", "en": "MitID chip"},
-    "kind_app": {"da": "MitID app", "en": "MitID app"},
     "other_user": {"da": "Log på som en anden", "en": "Log in as someone else"},
-    "code_heading_codeviser": {
-        "da": "Indtast kode fra kodeviser",
-        "en": "Enter the code from your code display",
-    },
-    "code_heading_kodeoplaeser": {
-        "da": "Indtast kode fra kodeoplæser",
-        "en": "Enter the code from your audio code reader",
-    },
-    "code_label": {"da": "Kode ({digits} cifre)", "en": "Code ({digits} digits)"},
-    "code_help_codeviser": {
-        "da": "Tryk på knappen på kodeviseren ({serial}) og indtast koden.",
-        "en": "Press the button on your code display ({serial}) and type the code.",
-    },
-    "code_help_kodeoplaeser": {
-        "da": "Tænd kodeoplæseren ({serial}) med den røde knap, lyt og indtast koden.",
-        "en": "Turn on the audio code reader ({serial}) with the red button, listen, "
-        "and type the code.",
-    },
     "password_label": {"da": "Adgangskode", "en": "Password"},
     "log_in": {"da": "Log på", "en": "Log in"},
     "choose_method": {"da": "Vælg en anden metode", "en": "Choose another method"},
@@ -72,78 +59,11 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "error_code": {"da": "Fejlkode", "en": "Error code"},
     "notice_heading": {"da": "Bemærk", "en": "Please note"},
-    "app_heading": {"da": "Åbn MitID app", "en": "Open your MitID app"},
-    "app_help": {
-        "da": "Vi har sendt en anmodning til din MitID app. Åbn appen, tjek anmodningen, "
-        "og godkend den.",
-        "en": "We have sent a request to your MitID app. Open the app, check the request "
-        "and approve it.",
-    },
-    "app_qr_help": {
-        "da": "Scan QR-koden med din MitID app.",
-        "en": "Scan the QR code with your MitID app.",
-    },
-    "app_qr_alt": {
-        "da": "QR-kode til MitID app (skifter mellem to billeder)",
-        "en": "QR code for the MitID app (alternates between two images)",
-    },
-    "app_code_help": {
-        "da": "Kan du ikke scanne? Indtast denne kode i din MitID app:",
-        "en": "Cannot scan? Type this code in your MitID app:",
-    },
-    "app_code_label": {"da": "Kode til MitID app", "en": "Code for the MitID app"},
-    "app_show_code": {"da": "Jeg kan ikke scanne", "en": "I cannot scan"},
-    "app_show_qr": {"da": "Vis QR-kode", "en": "Show the QR code"},
-    "app_scanned": {
-        "da": "QR-koden er scannet. Godkend i din MitID app.",
-        "en": "The QR code has been scanned. Approve in your MitID app.",
-    },
-    "app_answered": {
-        "da": "Din MitID app har svaret. Fortsæt.",
-        "en": "Your MitID app has answered. Continue.",
-    },
-    "app_pin_needed": {
-        "da": "Dette login kræver din PIN-kode i appen.",
-        "en": "This login needs your PIN in the app.",
-    },
-    "app_no_script": {
-        "da": "QR-koden skifter hvert halve sekund. Uden JavaScript: se igen, når appen "
-        "beder om næste billede.",
-        "en": "The QR code changes every half second. Without JavaScript: look again when "
-        "the app asks for the next image.",
-    },
-    "app_refresh": {"da": "Opdater", "en": "Refresh"},
-    "app_continue": {"da": "Fortsæt, jeg har godkendt", "en": "Continue, I have approved"},
-    "app_waiting": {
-        "da": "Din MitID app har ikke svaret endnu. Godkend i appen, og prøv igen.",
-        "en": "Your MitID app has not answered yet. Approve in the app and try again.",
-    },
-    "chip_heading": {"da": "Brug din MitID chip", "en": "Use your MitID chip"},
-    "chip_help": {
-        "da": "Indtast din adgangskode, sæt chippen i, og tryk på den, når browseren beder om det.",
-        "en": "Enter your password, insert the chip and touch it when the browser asks.",
-    },
-    "chip_no_script": {
-        "da": "Din browser skal have JavaScript og WebAuthn for at bruge chippen.",
-        "en": "Your browser needs JavaScript and WebAuthn to use the chip.",
-    },
-    "chip_missing": {
-        "da": "Chippen svarede ikke. Sæt den i, tryk på den, og prøv igen.",
-        "en": "The chip did not answer. Insert it, touch it and try again.",
-    },
-    "chip_error": {
-        "da": "Browseren kunne ikke bruge chippen (annulleret eller ikke fundet). Prøv igen.",
-        "en": "The browser could not use the chip (cancelled or not found). Try again.",
-    },
     "wrong_pin": {
         "da": "Forkert PIN-kode i appen.",
         "en": "Wrong PIN in the app.",
     },
     # why a step must be done again
-    "code_format": {
-        "da": "Koden skal være de cifre, kodeviseren viser, og intet andet.",
-        "en": "The code is the digits the token shows, and nothing else.",
-    },
     "password_missing": {"da": "Indtast din adgangskode.", "en": "Enter your password."},
     "user_id_missing": {"da": "Indtast dit bruger-ID.", "en": "Enter your user ID."},
     "method_missing": {"da": "Vælg en metode.", "en": "Choose a method."},
@@ -155,12 +75,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "wrong_password": {
         "da": "Koden eller adgangskoden er forkert. Prøv igen med en ny kode.",
         "en": "The code or the password is wrong. Try again with a new code.",
-    },
-    # After the chip has signed, only the password can be wrong: say so (the key is the
-    # reason's, prefixed with the kind; see ``notice_text``).
-    "chip:wrong_password": {
-        "da": "Adgangskoden er forkert. Indtast den igen, og brug din MitID chip igen.",
-        "en": "The password is wrong. Enter it again, and use your MitID chip again.",
     },
     "replayed": {
         "da": "Koden er allerede brugt. Vent på næste kode, og prøv igen.",
@@ -247,17 +161,32 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+@cache
+def table() -> dict[str, dict[str, str]]:
+    """The common words and every installed kind's, by key (a kind cannot change common words)."""
+    merged = dict(STRINGS)
+    for kind, strings in registry.facets(registry.PAGES_GROUP).items():
+        if not isinstance(strings, Mapping):
+            raise TypeError(f"the page strings of {kind!r} are not a mapping")
+        for key, entry in strings.items():
+            merged.setdefault(key, dict(entry))
+    for kind in registry.kinds():
+        merged.setdefault(f"kind_{kind}", {DEFAULT_LANGUAGE: kind})
+    return merged
+
+
 def text(key: str, lang: str, **values: object) -> str:
-    entry = STRINGS.get(key)
+    words = table()
+    entry = words.get(key)
     if entry is None:
-        entry = STRINGS["malformed"]
+        entry = words["malformed"]
     template = entry.get(lang) or entry[DEFAULT_LANGUAGE]
     return template.format(**values) if values else template
 
 
 def notice_text(key: str, kind: str | None, lang: str) -> str:
     """A notice in the words of the kind's step when it has its own (``chip:…``)."""
-    if kind is not None and f"{kind}:{key}" in STRINGS:
+    if kind is not None and f"{kind}:{key}" in table():
         return text(f"{kind}:{key}", lang)
     return text(key, lang)
 

@@ -1,39 +1,21 @@
 """Per-kind login steps: the part of a login page that is one authenticator kind's.
 
-Each kind's step is a module of its own, listed here by import path and loaded when present, so
-adding a kind is adding its module: the pages, the OIDC side and the control API stay untouched.
+Each kind registers its step object in the "authenticators.server" entry-point group (see
+:mod:`authenticators.registry`), so adding a kind is adding its registration: the pages, the OIDC
+side and the control API stay untouched.
 """
 
 from __future__ import annotations
 
-import importlib
-
 from authenticators import registry
 from authenticators.server.steps.base import LoginStep
 
-STEP_MODULES: dict[str, str] = {
-    "codeviser": "authenticators.server.steps.code_token:step",
-    "kodeoplaeser": "authenticators.server.steps.code_token:step",
-    "app": "authenticators.server.steps.app:step",
-    "chip": "authenticators.server.steps.chip:step",
-}
-
 
 def load_steps() -> dict[str, LoginStep]:
-    """The steps of the kinds that are installed and have a step module, by kind."""
-    installed = registry.plugins()
+    """The steps of the kinds that are installed and register one, by kind."""
     found: dict[str, LoginStep] = {}
-    for kind, target in STEP_MODULES.items():
-        if kind not in installed:
-            continue
-        module_name, attr = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        step = getattr(module, attr)
-        assert isinstance(step, LoginStep)
+    for kind, step in registry.facets(registry.SERVER_GROUP).items():
+        if not isinstance(step, LoginStep):
+            raise TypeError(f"the server step of {kind!r} is not a login step")
         found[kind] = step
     return found

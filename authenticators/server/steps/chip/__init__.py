@@ -14,14 +14,12 @@ platform (the browser and the operating system) would.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
-import json
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -49,12 +47,9 @@ from authenticators.server.steps.base import (
     begin_login,
 )
 
-if TYPE_CHECKING:
-    from authenticators.server.testing import BrowserLogin, Callback, Page
-
 KIND = "chip"
 DEFAULT_RP_ID = "localhost"
-SCRIPT = Path(__file__).resolve().parent.parent / "pages" / "static" / "chip_step.js"
+SCRIPT = Path(__file__).resolve().parents[2] / "pages" / "static" / "chip_step.js"
 SCRIPT_URL = "/static/chip-step.js"
 TIMEOUT_MS = 60_000
 ASSERTION_FIELDS = ("credential_id", "authenticator_data", "client_data", "signature")
@@ -402,58 +397,6 @@ async def assertion(request: Request, services: Services) -> Response:
         return JSONResponse(await off_loop(work), headers={"Cache-Control": "no-store"})
     except (ChipHostError, HalError) as exc:
         return ApiError(409, "conflict", exc.message).response()
-
-
-# -- the test browser's driver -----------------------------------------------------------------
-
-
-def _attribute(html: str, name: str) -> str:
-    marker = f'{name}="'
-    start = html.find(marker)
-    if start < 0:
-        raise ValueError(f"the chip step page has no {name}")
-    return html[start + len(marker) : html.index('"', start + len(marker))]
-
-
-def drive(browser: BrowserLogin, page: Page, **options: Any) -> Page | Callback:
-    """What a browser does on the chip page: build the client data for its origin, have the
-    simulated chip sign it (through the control API: the chip lives in the server's state),
-    and send the assertion with the password."""
-    password = options.get("password")
-    if password is None:
-        raise TypeError("a chip login needs password=")
-    emulator = browser.emulator
-    if emulator is None:
-        raise TypeError("a chip login needs a BrowserLogin with an emulator")
-    chip = _attribute(page.html, "data-chip")
-    rp_id = _attribute(page.html, "data-rp-id")
-    challenge = _attribute(page.html, "data-challenge")
-    origin = options.get("origin") or _origin(browser.base_url)
-    client_data = json.dumps(
-        {"type": "webauthn.get", "challenge": challenge, "origin": origin, "crossOrigin": False},
-        separators=(",", ":"),
-    ).encode()
-    digest = base64.urlsafe_b64encode(hashlib.sha256(client_data).digest()).rstrip(b"=")
-    signed = emulator.call(
-        "POST",
-        f"/emulator/chips/{chip}/assert",
-        {"client_data_hash": digest.decode("ascii"), "rp_id": rp_id},
-    )
-    values = {
-        "password": password,
-        "credential_id": signed["credential_id"],
-        "authenticator_data": signed["authenticator_data"],
-        "signature": signed["signature"],
-        "client_data": b64(client_data),
-    }
-    if "user_handle" in signed:
-        values["user_handle"] = signed["user_handle"]
-    return browser.submit(page, **values)
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 step = ChipStep()

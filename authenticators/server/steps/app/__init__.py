@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -45,11 +45,8 @@ from authenticators.server.flows import STEP, Flow
 from authenticators.server.http import ApiError, Fields, read_json
 from authenticators.server.steps.base import Outcome, StepContext, StepPage, begin_login
 
-if TYPE_CHECKING:
-    from authenticators.server.testing import BrowserLogin, Callback, Page
-
 KIND = "app"
-SCRIPT = Path(__file__).resolve().parent.parent / "pages" / "static" / "app_step.js"
+SCRIPT = Path(__file__).resolve().parents[2] / "pages" / "static" / "app_step.js"
 SCRIPT_URL = "/static/app-step.js"
 POLL_MS = 1000
 VIEWS = ("qr", "code")
@@ -730,60 +727,6 @@ def openapi_paths() -> dict[str, Any]:
             }
         },
     }
-
-
-# -- the test browser's driver -----------------------------------------------------------------
-
-
-def _wait_for_answer(browser: BrowserLogin, page: Page, timeout: float) -> None:
-    """Poll the page's status, as its script does, until the login is no longer pending."""
-    import time
-
-    poll_url = _attribute(page.html, "data-poll")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if browser.http.get(poll_url).json().get("status") != "pending":
-            return
-        time.sleep(0.02)
-
-
-def _attribute(html: str, name: str) -> str:
-    marker = f'{name}="'
-    start = html.find(marker)
-    if start < 0:
-        raise ValueError(f"the app step page has no {name}")
-    return html[start + len(marker) : html.index('"', start + len(marker))]
-
-
-def drive(browser: BrowserLogin, page: Page, **options: Any) -> Page | Callback:
-    """Answer in the app through the control API, then continue on the page.
-
-    ``app_action="reject"`` rejects; ``app_action="wait"`` leaves the answer to someone else
-    (the ``mitid_app`` fixture, ``mitid-emu app watch``) and waits for it; ``pin=`` approves
-    with the PIN (a login at level high needs it); ``bind="code"`` types the 4-digit code
-    instead of scanning the QR frames.
-    """
-    emulator = browser.emulator
-    if emulator is None:
-        raise TypeError("an app login needs a BrowserLogin with an emulator")
-    transaction_id = _attribute(page.html, "data-transaction")
-    from authenticators.server.testing import EmulatorError
-
-    action = options.get("app_action", "approve")
-    if action == "wait":
-        _wait_for_answer(browser, page, float(options.get("timeout", 30.0)))
-        return browser.submit(page)
-    try:
-        if action == "reject":
-            emulator.app_reject(transaction_id)
-        else:
-            emulator.app_approve(
-                transaction_id, pin=options.get("pin"), bind=options.get("bind", "qr")
-            )
-    except EmulatorError as exc:
-        if exc.status != 409:  # answered already (by the mitid_app fixture, say): go on
-            raise
-    return browser.submit(page)
 
 
 step = AppStep()

@@ -1,26 +1,29 @@
 """Driving the server from tests: the control API as a client, and a browser made of httpx.
 
 :class:`Emulator` calls the control API; :class:`BrowserLogin` goes through the login pages as a
-person would (forms, cookies, redirects), with a small driver per kind for the step (a step
-module may define ``drive(browser, page, **options)``; the code token kinds read the code through
-the control API). Both are what the pytest plugin, the demo and the benchmark use.
+person would (forms, cookies, redirects), with a small driver per kind for the step (a kind
+registers ``drive(browser, page, **options)`` in the "authenticators.testing" entry-point group;
+ours are in :mod:`authenticators.server.testing.drivers`). Both are what the pytest plugin, the
+demo and the benchmark use; no production module imports this package.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import importlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 
-from authenticators.server.steps import STEP_MODULES
+from authenticators import registry
+
+if TYPE_CHECKING:
+    from authenticators.server.testing.drivers import KindDriver
 
 
 class EmulatorError(Exception):
@@ -398,40 +401,24 @@ class BrowserLogin:
         raise RuntimeError("the login pages went round in circles")
 
 
-def drive_code_token(browser: BrowserLogin, page: Page, **options: Any) -> Page | Callback:
-    """Type the code (``code=``, or a fresh one read through the control API) and password."""
-    assert page.form is not None
-    password = options.get("password")
-    if password is None:
-        raise TypeError("a code token login needs password=")
-    code = options.get("code")
-    if code is None:
-        if browser.emulator is None:
-            raise TypeError("give code= or a BrowserLogin with an emulator")
-        flow_kind = page.form.kind
-        token = options.get("token") or _token_from_html(page.html)
-        code = browser.emulator.fresh_code(flow_kind, token)
-    return browser.submit(page, code=code, password=password)
+def kind_drivers() -> dict[str, KindDriver]:
+    """Every installed kind's part of the test client (its "authenticators.testing" entry)."""
+    from authenticators.server.testing.drivers import KindDriver
 
-
-def _token_from_html(html: str) -> str:
-    marker = 'data-token="'
-    start = html.find(marker)
-    if start < 0:
-        raise ValueError("the step page does not name its token")
-    return html[start + len(marker) : html.index('"', start + len(marker))]
+    found: dict[str, KindDriver] = {}
+    for kind, driver in registry.facets(registry.TESTING_GROUP).items():
+        if not isinstance(driver, KindDriver):
+            raise TypeError(f"the test driver of {kind!r} is not a KindDriver")
+        found[kind] = driver
+    return found
 
 
 def driver_for(kind: str) -> Driver:
-    if kind in ("codeviser", "kodeoplaeser"):
-        return drive_code_token
-    target = STEP_MODULES.get(kind)
-    if target is not None:
-        module = importlib.import_module(target.split(":")[0])
-        drive: Driver | None = getattr(module, "drive", None)
-        if drive is not None:
-            return drive
-    raise NotImplementedError(f"no browser driver for the {kind} step")
+    """The kind's browser driver."""
+    driver = kind_drivers().get(kind)
+    if driver is None:
+        raise NotImplementedError(f"no browser driver for the {kind} step")
+    return driver.drive
 
 
 # -- OIDC client side -----------------------------------------------------------------------
