@@ -23,6 +23,11 @@ mitid-emulator gets these fixtures without any import:
     kind="app", app_action="wait")`` waits for it as the page's script does.
 ``mitid_code_display``
     The identity's code display: ``.code()`` presses its button and reads the code.
+``mitid_broker_client``
+    A factory: ``mitid_broker_client(broker="idura", simulate=False, long_claims=False,
+    public=True)`` registers a fresh client at that broker's issuer (``idura``, ``criipto``,
+    ``signaturgruppen``, ``signicat``, ``signicat-enterprise``) and returns it with ``.issuer``,
+    ``.authorize_endpoint`` and ``.authorization_request(scope, **params)``.
 ``mitid_browser``
     Goes through the login pages as a browser would:
     ``.login(url, user_id, kind=..., password=...)`` returns the callback (``.code``,
@@ -35,7 +40,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -136,6 +141,72 @@ def mitid_client(mitid_server: MitIDServer) -> MitIDClient:
     redirect_uri = f"http://127.0.0.1:9/{client_id}/callback"
     mitid_server.emulator.add_client(client_id, [redirect_uri], public=True, name="Test Service")
     return MitIDClient(client_id, redirect_uri, mitid_server.url)
+
+
+@dataclass(frozen=True)
+class MitIDBrokerClient:
+    broker: str
+    client_id: str
+    redirect_uri: str
+    issuer: str
+    authorize_endpoint: str
+    client_secret: str | None = field(default=None, repr=False)
+
+    def authorization_request(self, scope: str = "openid", **extra: str) -> AuthRequest:
+        """A fresh authorization URL at the broker's endpoint, with state, nonce and PKCE."""
+        from authenticators.server.testing import authorization_request
+
+        return authorization_request(
+            self.authorize_endpoint,
+            self.client_id,
+            self.redirect_uri,
+            scope=scope,
+            path="",
+            **extra,
+        )
+
+
+@pytest.fixture
+def mitid_broker_client(mitid_server: MitIDServer) -> Callable[..., MitIDBrokerClient]:
+    def make(
+        broker: str = "idura",
+        *,
+        simulate: bool = False,
+        long_claims: bool = False,
+        public: bool = True,
+        scopes: list[str] | None = None,
+    ) -> MitIDBrokerClient:
+        client_id = _unique(f"{broker}-client")
+        redirect_uri = f"http://127.0.0.1:9/{client_id}/callback"
+        body: dict[str, Any] = {
+            "client_id": client_id,
+            "redirect_uris": [redirect_uri],
+            "public": public,
+            "name": "Test Service",
+            "simulate": simulate,
+            "long_claims": long_claims,
+        }
+        if scopes is not None:
+            body["scopes"] = scopes
+        made = mitid_server.emulator.call("POST", f"/emulator/brokers/{broker}/clients", body)
+        issuer = next(
+            b["issuer"]
+            for b in mitid_server.emulator.call("GET", "/emulator/brokers")["brokers"]
+            if b["broker"] == broker
+        )
+        import httpx
+
+        document = httpx.get(issuer + "/.well-known/openid-configuration").json()
+        return MitIDBrokerClient(
+            broker,
+            client_id,
+            redirect_uri,
+            issuer,
+            document["authorization_endpoint"],
+            made.get("client_secret"),
+        )
+
+    return make
 
 
 @pytest.fixture

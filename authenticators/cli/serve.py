@@ -145,6 +145,10 @@ def serve(
         }
     )
     click.echo(f"  e.g.         {issuer_url}/authorize?{query}")
+    from authenticators.server.brokers.control import issuers
+
+    for broker in issuers(issuer_url):
+        click.echo(f"  broker:      {broker['issuer']}  ({broker['title']})")
     click.echo("Press Ctrl-C to stop.", nl=True)
     try:
         run(replace(config, admin_token=None), count)

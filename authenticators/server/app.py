@@ -12,6 +12,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from authenticators.server import control, login
+from authenticators.server.brokers import control as broker_control
+from authenticators.server.brokers import server as brokers
 from authenticators.server.config import ServerConfig
 from authenticators.server.context import Services, build_services
 from authenticators.server.http import error_response
@@ -76,6 +78,8 @@ def create_app(config: ServerConfig, store: Store | None = None) -> Starlette:
     routes += endpoints.routes()
     routes += login.routes()
     routes += control.routes()
+    routes += brokers.routes()
+    routes += broker_control.routes()
     seen: set[int] = set()
     for step in services.steps.values():
         if id(step) not in seen:

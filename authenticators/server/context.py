@@ -22,6 +22,7 @@ from authenticators.store import Store
 if TYPE_CHECKING:
     from starlette.responses import Response
 
+    from authenticators.server.brokers.server import BrokerState
     from authenticators.server.oidc.server import EmuAuthorizationServer
     from authenticators.server.steps.base import LoginStep
 
@@ -48,6 +49,8 @@ class Services:
     steps: dict[str, LoginStep] = field(default_factory=dict)
     finishers: dict[str, Finisher] = field(default_factory=dict)
     oauth: EmuAuthorizationServer | None = None
+    # The broker dialects' issuers (server/brokers), made on first use.
+    brokers: BrokerState | None = None
 
     @property
     def authorization_server(self) -> EmuAuthorizationServer:

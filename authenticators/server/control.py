@@ -21,7 +21,13 @@ from authenticators.server.http import ApiError, Fields, read_json
 from authenticators.server.openapi import openapi_document
 
 # Kept by a reset: the signing keys (clients cache the JWKS), the admin token, schema versions.
-KEEP_ON_RESET = {"schema_versions", "signing_keys", "server_settings", "emulator_clock"}
+KEEP_ON_RESET = {
+    "schema_versions",
+    "signing_keys",
+    "broker_keys",
+    "server_settings",
+    "emulator_clock",
+}
 
 
 def _json(data: Any, status: int = 200) -> JSONResponse:

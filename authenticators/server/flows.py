@@ -79,6 +79,11 @@ class Flow:
     failure_detail: str = ""
     authentication: str | None = None
     step_data: dict[str, Any] = field(default_factory=dict)
+    # The reference text's header (protocol.Action), and for a broker dialect's issuer its mount
+    # name and what it asked for beyond the generic login (server/brokers).
+    action: str = "LOG_ON"
+    broker: str | None = None
+    broker_data: dict[str, Any] = field(default_factory=dict)
 
     def check_csrf(self, given: str | None) -> bool:
         if not isinstance(given, str):

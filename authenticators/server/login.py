@@ -356,7 +356,12 @@ def finish(services: Services, flow: Flow, auth: Authentication | None) -> Respo
 def _finish_oidc(services: Services, flow: Flow, auth: Authentication | None) -> Response:
     """Issue the code (or access_denied) through Authlib and send the browser back."""
     server = services.authorization_server
-    oreq = EmuRequest("GET", services.config.issuer_url + AUTHORIZE, {}, query=flow.params)
+    uri = services.config.issuer_url + AUTHORIZE
+    if flow.broker is not None:  # a broker dialect's issuer: its server, its claims
+        from authenticators.server.brokers.server import finishing
+
+        server, uri, auth = finishing(services, flow, auth)
+    oreq = EmuRequest("GET", uri, {}, query=flow.params)
     services.flows.delete(flow.id)
     flow.stage = DONE
     # Authlib's get_consent_grant and create_authorization_response in one: the request is

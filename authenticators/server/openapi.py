@@ -335,6 +335,9 @@ def openapi_document(services: Services) -> dict[str, Any]:
         if id(step) not in seen:
             seen.add(id(step))
             paths.update(step.openapi_paths())
+    from authenticators.server.brokers.control import openapi_paths as broker_paths
+
+    paths.update(broker_paths())
     return {
         "openapi": "3.0.3",
         "info": {

@@ -68,6 +68,9 @@ class Authentication:
     cvr: str | None = None
     org_name: str | None = None
     roles: tuple[str, ...] = ()
+    # Set by a broker dialect (server/brokers): its name and what its claims need beyond this.
+    broker: str | None = None
+    details: tuple[tuple[str, str], ...] = ()
 
     def __bool__(self) -> bool:
         return True
@@ -87,6 +90,8 @@ class Authentication:
             membership.cvr,
             membership.org_name,
             membership.roles,
+            self.broker,
+            self.details,
         )
 
     def to_json(self) -> str:
@@ -97,6 +102,7 @@ class Authentication:
         data: dict[str, Any] = json.loads(text)
         data["amr"] = tuple(data["amr"])
         data["roles"] = tuple(data.get("roles") or ())
+        data["details"] = tuple((str(k), str(v)) for k, v in data.get("details") or ())
         return cls(**data)
 
 

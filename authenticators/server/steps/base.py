@@ -37,7 +37,7 @@ class StepContext:
 
     @property
     def reference_text(self) -> ReferenceText:
-        return ReferenceText(body=self.flow.reference_text)
+        return ReferenceText.parse(self.flow.reference_text, self.flow.action)
 
 
 @dataclass(frozen=True)

@@ -442,8 +442,15 @@ def pkce_pair() -> tuple[str, str]:
 
 
 def authorization_request(
-    issuer: str, client_id: str, redirect_uri: str, *, scope: str = "openid", **extra: str
+    issuer: str,
+    client_id: str,
+    redirect_uri: str,
+    *,
+    scope: str = "openid",
+    path: str = "/authorize",
+    **extra: str,
 ) -> AuthRequest:
+    """A fresh request to ``issuer + path`` (``path=""`` when ``issuer`` is the endpoint)."""
     verifier, challenge = pkce_pair()
     state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     params = {
@@ -458,5 +465,5 @@ def authorization_request(
         **extra,
     }
     return AuthRequest(
-        f"{issuer.rstrip('/')}/authorize?{urlencode(params)}", state, nonce, verifier, redirect_uri
+        f"{issuer.rstrip('/')}{path}?{urlencode(params)}", state, nonce, verifier, redirect_uri
     )
