@@ -150,18 +150,12 @@ class BrokerOpenIDCode(EmuOpenIDCode):
         self.require_nonce = broker.dialect.require_nonce
         self.broker = broker
 
-    def exists_nonce(self, nonce: str, request: EmuRequest) -> bool:
-        if len(nonce) > 512:
-            raise OAuth2Error("'nonce' is longer than 512 characters.")
-        client_id = grant_client_id(self.broker.dialect, request.payload.client_id or "")
-        return self.services.grants.nonce_used(client_id, nonce)
-
     def encode_id_token(self, token: dict[str, Any], request: EmuRequest) -> str:
         """The dialect's ID token: its claims only (no acr/amr/at_hash it would not send)."""
         broker = self.broker
         client: BrokerClient = request.client
         code: StoredCode | None = request.authorization_code
-        now = self.services.clock.now()
+        now = self.services.oidc_clock.now()
         claims: dict[str, Any] = {"iss": broker.issuer, "aud": client.client_id}
         if code is not None and code.nonce:
             claims["nonce"] = code.nonce
@@ -433,7 +427,7 @@ async def userinfo(request: Request, mount: str) -> Response:
             person = broker.person(found.authentication)
         except CoreError:
             return None
-        now = services.clock.now()
+        now = services.oidc_clock.now()
         return broker.dialect.userinfo_claims(person, set(found.scope.split()), now, client)
 
     result = await on_loop(claims)
