@@ -32,6 +32,17 @@ class TokenHardwareError(Exception):
         self.message = message
 
 
+#: The shortest seed a token is shipped with: 80 bits, as real otpauth URIs carry (RFC 4226
+#: asks for 128; the host side warns about anything shorter).
+MIN_SEED_BITS = 80
+
+
+class _Hotp(pyotp.HOTP):
+    """pyotp's HOTP, taking seeds down to 80 bits as tokens and oathtool do (pyotp asks 112)."""
+
+    min_secret_length_bits = MIN_SEED_BITS
+
+
 @dataclass(frozen=True)
 class Display:
     """What the display shows: a code and how long it stays valid, or nothing when blank."""
@@ -97,7 +108,7 @@ class OtpToken:
     def _generator(self) -> pyotp.HOTP:
         digest = getattr(hashlib, self.params.algorithm.digest_name)
         secret = base64.b32encode(self.seed).decode("ascii")
-        return pyotp.HOTP(secret, digits=self.params.digits, digest=digest)
+        return _Hotp(secret, digits=self.params.digits, digest=digest)
 
     # -- persistence (the seed is stored by the caller, apart from this) ------------------------
 

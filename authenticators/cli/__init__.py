@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
+import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
 from authenticators import __version__, registry
-from authenticators.cli._common import Env
+from authenticators.cli._common import Env, UserError
 from authenticators.store import STATE_ENV
 
 # name -> "module:attribute"; loaded only when the command runs or help lists it. Each kind's
@@ -48,6 +52,7 @@ class LazyGroup(click.Group):
                 return None  # a command whose module this installation does not have
             command = getattr(module, attr)
             assert isinstance(command, click.Command)
+            _accept_state(command)
             return command
         if cmd_name in registry.names(registry.CLI_GROUP):
             kind_command = registry.facet(registry.CLI_GROUP, cmd_name)
@@ -55,8 +60,81 @@ class LazyGroup(click.Group):
                 return None
             if not isinstance(kind_command, click.Command):
                 raise TypeError(f"the CLI entry point of {cmd_name!r} is not a click command")
+            _accept_state(kind_command)
             return kind_command
         return super().get_command(ctx, cmd_name)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """As click's, but every error is one line, and Ctrl-C exits 130 ("interrupted"),
+        apart from exit code 1, which means refused."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            click.echo(f"Error: {_one_line(exc)}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
+def _one_line(exc: click.ClickException) -> str:
+    message = " ".join(exc.format_message().split())
+    if isinstance(exc, click.UsageError) and not isinstance(exc, UserError) and exc.ctx:
+        return f"{message} (see `{exc.ctx.command_path} --help`)"
+    return message
+
+
+def _set_state(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is None:
+        return
+    env = ctx.find_object(Env)
+    if env is not None:
+        env.state_dir = _state_path(ctx, param, value)
+
+
+def _state_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("is empty; give a directory", ctx, param)
+    path = Path(value).expanduser()
+    if path.exists() and not path.is_dir():
+        raise click.BadParameter(f"{value} is not a directory", ctx, param)
+    return path
+
+
+def _accept_state(command: click.Command) -> None:
+    """Let ``--state DIR`` also follow the subcommand (``mitid-emu login … --state DIR``)."""
+    if not any(param.name == "state_after" for param in command.params):
+        command.params.append(
+            click.Option(
+                ["--state", "state_after"],
+                expose_value=False,
+                callback=_set_state,
+                is_eager=True,
+                hidden=True,
+            )
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_state(sub)
 
 
 @click.group(
@@ -65,14 +143,18 @@ class LazyGroup(click.Group):
 @click.option(
     "--state",
     "state_dir",
-    type=click.Path(file_okay=False, path_type=Path),
     envvar=STATE_ENV,
-    help=f"Directory holding the emulator's state (default: the user data dir; ${STATE_ENV}).",
+    callback=_state_path,
+    help=f"Directory holding the emulator's state (default: the user data dir; ${STATE_ENV}); "
+    "it may also follow the command.",
 )
 @click.version_option(__version__, prog_name="mitid-emu")
 @click.pass_context
 def cli(ctx: click.Context, state_dir: Path | None) -> None:
-    """Emulate the MitID authenticators: code display, audio code reader, chip and app."""
+    """Emulate the MitID authenticators: code display, audio code reader, chip and app.
+
+    Exit codes: 0 done, 1 refused (the reason printed), 2 usage error, 130 interrupted.
+    """
     ctx.obj = Env(state_dir=state_dir)
 
 

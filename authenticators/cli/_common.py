@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,8 +61,36 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise UserError(exc.message) from None
         except _extra_errors() as exc:
             raise UserError(getattr(exc, "message", str(exc))) from None
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            # a path the person gave that the system will not take (too long, not a directory…)
+            raise UserError(f"cannot use {exc.filename}: {exc.strerror or exc}") from None
 
     return wrapper
+
+
+def refuse_if_linked(env: Env, kind: str, name: str) -> None:
+    """A token an identity logs in with is not deleted from under it: say how to unlink it."""
+    from authenticators.core.identities import IdentityRepository
+
+    owner = IdentityRepository(env.store(), env.clock).owner(kind, name)
+    if owner is not None:
+        raise UserError(
+            f"{kind} {name} belongs to {owner}; take it away first with "
+            f"`mitid-emu identity remove-authenticator {owner} {kind} {name}`"
+        )
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner may read (mode 0600), as the state and WAVs are."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)  # an existing file keeps its mode otherwise
+            handle.write(data)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _extra_errors() -> tuple[type[Exception], ...]:

@@ -25,6 +25,7 @@ from authenticators.cli._common import (
     emit_json,
     pass_env,
     refuse,
+    refuse_if_linked,
     user_errors,
 )
 
@@ -372,10 +373,13 @@ def enrolled(env: Env, as_json: bool) -> None:
 @pass_env
 @user_errors
 def delete(env: Env, name: str) -> None:
-    """Forget enrolled chip NAME (its credential stays on the token)."""
+    """Forget enrolled chip NAME (its credential stays on the token); not while it is in use."""
     from authenticators.chip.records import ChipRepository
 
-    ChipRepository(env.store()).delete(name)
+    store = env.store()
+    with store.transaction():
+        refuse_if_linked(env, "chip", name)
+        ChipRepository(store).delete(name)
     click.echo(f"forgot chip {name}")
 
 

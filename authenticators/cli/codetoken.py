@@ -16,7 +16,9 @@ from authenticators.cli._common import (
     emit_json,
     pass_env,
     refuse,
+    refuse_if_linked,
     user_errors,
+    write_private,
 )
 from authenticators.clock import Clock, FrozenClock
 from authenticators.codeviser.device import CodeTokenHolder
@@ -25,6 +27,7 @@ from authenticators.codeviser.seeds import (
     SeedImport,
     parse_otpauth,
     read_pskc,
+    seed_warning,
     to_otpauth,
     write_pskc,
 )
@@ -117,6 +120,9 @@ def code_token_group(kind: str, title: str) -> click.Group:
         plugin = code_plugin(kind)
         seed = _read_source(source, password, serial)
         record = plugin.create(env.store(), env.clock, name=name, source=seed)
+        warning = seed_warning(record.seed)
+        if warning is not None:
+            click.echo(warning, err=True)
         _report(
             as_json, record.summary(env.clock.now()), f"imported {kind} {name} ({record.serial})"
         )
@@ -154,10 +160,7 @@ def code_token_group(kind: str, title: str) -> click.Group:
             return
         assert pskc_file is not None
         data = write_pskc([SeedImport(record.seed, record.params, record.serial, name)], password)
-        try:
-            pskc_file.write_bytes(data)
-        except OSError as exc:
-            raise UserError(f"cannot write {pskc_file}: {exc.strerror or exc}") from None
+        write_private(pskc_file, data)
         _report(as_json, {"name": name, "pskc": str(pskc_file)}, f"wrote {pskc_file}")
 
     @group.command("code")
@@ -245,8 +248,11 @@ def code_token_group(kind: str, title: str) -> click.Group:
     @pass_env
     @user_errors
     def delete(env: Env, name: str, as_json: bool) -> None:
-        """Delete a token (its seed is gone for good)."""
-        code_plugin(kind).tokens(env.store()).delete(name)
+        """Delete a token (its seed is gone for good); not while an identity uses it."""
+        store = env.store()
+        with store.transaction():
+            refuse_if_linked(env, kind, name)
+            code_plugin(kind).tokens(store).delete(name)
         _report(as_json, {"deleted": name}, f"deleted {kind} {name}")
 
     return group

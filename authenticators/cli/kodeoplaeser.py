@@ -1,8 +1,8 @@
 """``mitid-emu kodeoplaeser …``: the code display's commands, plus speak, repeat and key.
 
-``--lang``, ``--rate``, ``--volume`` and ``--repeats`` change the reader's own settings, which it
-keeps, as its function keys would; every option is checked before the button is pressed, so a
-mistake changes nothing.
+``--lang``, ``--rate``, ``--volume`` and ``--repeats`` apply to that one reading only; the reader's
+own settings change only through its function keys (``key``), as on the device. Every option is
+checked before the button is pressed, so a mistake changes nothing.
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ def speak(
 ) -> None:
     """Press the red button: show the code and read it aloud, digit by digit."""
     plan = _prepare(env, name, at, _changes(lang, rate, volume, repeats), out, play)
-    display = plan.holder.press_with(plan.voice)
+    display = plan.holder.press()
     assert display.code is not None
     audio = _deliver(plan, display.code)
     record = plan.holder.tokens.get(name)
@@ -225,7 +225,6 @@ def repeat(
             f"{LABEL} {name} has not read a code yet; press it with "
             f"`mitid-emu {KIND} speak {name} --out FILE.wav`"
         )
-    plan.holder.set_voice(plan.voice)
     result = plan.holder.function(FunctionKey.REPLAY)
     assert result.replay is not None
     if plan.holder.stale():

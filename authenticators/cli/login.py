@@ -162,6 +162,11 @@ def login(
         raise UserError("--code takes digits 0-9 only")
     if (mobile or qr_dir is not None) and kind != "app":
         raise UserError("--mobile and --qr-dir are for app logins (--method app)")
+    if qr_dir is not None:
+        try:
+            qr_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"--qr-dir {qr_dir}: {exc.strerror or exc}") from None
     ref = ReferenceText.parse(reference_text, action)
     service = LoginService(env.store(), env.clock)
     try:

@@ -7,7 +7,7 @@ from typing import Any
 
 from authenticators.clock import Clock
 from authenticators.codeviser.device import CodeTokenHolder
-from authenticators.codeviser.seeds import SeedImport
+from authenticators.codeviser.seeds import SeedImport, check_seed
 from authenticators.codeviser.tokens import CodeTokenRecord, TokenRepository, new_serial
 from authenticators.codeviser.verifier import CheckResult, CodeVerifier, TokenState, VerifierPolicy
 from authenticators.otp import OtpParams
@@ -82,6 +82,7 @@ class CodeTokenPlugin:
         drift_ppm: float = 0.0,
         clock_offset: float = 0.0,
     ) -> CodeTokenRecord:
+        check_seed(source.seed)
         now = clock.now()
         hardware = {"drift_ppm": drift_ppm, "clock_offset": clock_offset, "synced_at": now}
         serial = source.serial or new_serial(self.serial_prefix)

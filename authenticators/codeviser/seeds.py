@@ -17,7 +17,10 @@ from authenticators.otp import Algorithm, OtpParams
 from authenticators.protocol import ErrorCode, ProtocolError
 
 TOTP_ALGORITHM_URN = "urn:ietf:params:xml:ns:keyprov:pskc:totp"
-MIN_SEED_BYTES = 10  # RFC 4226 section 4: at least 128 bits; 80 is the floor some tokens ship
+#: RFC 4226 section 4 requires at least 128 bits; 80 is the floor real otpauth URIs ship (and
+#: pyotp and oathtool accept), so shorter seeds down to it are taken with a warning.
+MIN_SEED_BYTES = 10
+RFC_SEED_BYTES = 16
 
 
 class SeedError(ProtocolError):
@@ -43,15 +46,27 @@ def decode_base32(text: str) -> bytes:
         seed = base64.b32decode(cleaned, casefold=False)
     except (binascii.Error, ValueError):
         raise SeedError("the secret is not valid base32 (letters A-Z and digits 2-7)") from None
-    _check_seed(seed)
+    check_seed(seed)
     return seed
 
 
-def _check_seed(seed: bytes) -> None:
+def check_seed(seed: bytes) -> None:
+    """The one seed-length rule of every entry (import, new, control API, PSKC)."""
     if len(seed) < MIN_SEED_BYTES:
         raise SeedError(
-            f"the secret is {len(seed)} bytes; a seed must be at least {MIN_SEED_BYTES} bytes"
+            f"the secret is {len(seed) * 8} bits; a seed must be at least "
+            f"{MIN_SEED_BYTES * 8} bits ({MIN_SEED_BYTES} bytes)"
         )
+
+
+def seed_warning(seed: bytes) -> str | None:
+    """A one-line warning for a seed that is accepted but shorter than RFC 4226 requires."""
+    if len(seed) >= RFC_SEED_BYTES:
+        return None
+    return (
+        f"warning: the secret is {len(seed) * 8} bits; RFC 4226 requires at least "
+        f"{RFC_SEED_BYTES * 8} bits (accepted, as authenticator apps do)"
+    )
 
 
 def parse_otpauth(uri: str) -> SeedImport:
@@ -159,7 +174,7 @@ def _key_import(key: pskc.key.Key) -> SeedImport:
     secret = key.secret
     if not isinstance(secret, bytes):
         raise ValueError("no secret in the key package")
-    _check_seed(secret)
+    check_seed(secret)
     suite = (key.algorithm_suite or "HMAC-SHA1").upper().removeprefix("HMAC-")
     params = OtpParams(
         algorithm=Algorithm.parse(suite),

@@ -11,7 +11,6 @@ from firmware_sim.audio_reader import (
     NothingToReplay,
     VoiceSettings,
 )
-from firmware_sim.otp_token import Display, TokenHardwareError
 
 
 class AudioReaderHolder(CodeTokenHolder):
@@ -25,18 +24,6 @@ class AudioReaderHolder(CodeTokenHolder):
 
     def voice(self) -> VoiceSettings:
         return self._hardware().voice
-
-    def press_with(self, voice: VoiceSettings) -> Display:
-        """Set the voice and press the button, in one transaction (both or neither are kept)."""
-        with self.tokens.store.transaction():
-            token = self._hardware()
-            token.voice = voice
-            try:
-                display = token.press(self.clock.now())
-            except TokenHardwareError as exc:
-                raise ProtocolError(ErrorCode.DEVICE_ERROR, exc.message) from None
-            self.tokens.save_hardware(self.name, token.hardware_state())
-        return display
 
     def function(self, key: FunctionKey) -> KeyResult:
         """Hold the red function button and press ``key``; function+0 replays, never presses."""
@@ -53,10 +40,3 @@ class AudioReaderHolder(CodeTokenHolder):
             if result.changed:
                 self.tokens.save_hardware(self.name, token.hardware_state())
         return result
-
-    def set_voice(self, voice: VoiceSettings) -> None:
-        with self.tokens.store.transaction():
-            token = self._hardware()
-            if token.voice != voice:
-                token.voice = voice
-                self.tokens.save_hardware(self.name, token.hardware_state())

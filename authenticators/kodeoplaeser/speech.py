@@ -464,6 +464,13 @@ def transcript(kind_label: str, name: str, serial: str, code: str, voice: VoiceS
 
 def check_output_path(path: Path) -> None:
     """Refuse, before anything happens, a WAV path that cannot be written."""
+    try:
+        _check_output_path(path)
+    except OSError as exc:  # a name too long for the file system, a loop of links…
+        raise OutputPathError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _check_output_path(path: Path) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise OutputPathError(f"cannot write {path}: it is a directory; give a file name")

@@ -12,7 +12,7 @@ import pytest
 
 from authenticators.kodeoplaeser import speech
 from authenticators.store import Store
-from firmware_sim.audio_reader import DIGIT_WORDS, Language
+from firmware_sim.audio_reader import DIGIT_WORDS, Language, VoiceSettings
 from tests.kodeoplaeser.conftest import as_json, hardware
 from tests.support import T0, Emu, assert_user_error
 
@@ -88,16 +88,28 @@ def test_repeat_is_the_same_audio_across_processes(emu: Emu, reader: str, tmp_pa
     assert again.read_bytes() == first.read_bytes()
 
 
-def test_settings_persist_and_the_function_keys_change_them(
+def test_speak_options_are_for_one_reading_and_the_function_keys_change_settings(
     emu: Emu, reader: str, tmp_path: Path
 ) -> None:
     out = str(tmp_path / "a.wav")
-    emu("kodeoplaeser", "speak", reader, "--at", AT, "--out", out, "--lang", "en", "--rate", "200")
+    once = as_json(
+        emu("kodeoplaeser", "speak", reader, "--at", AT, "--out", out, "--lang", "en",
+            "--rate", "200", "--volume", "40", "--repeats", "2", "--json")
+    )  # fmt: skip
+    assert (once["language"], once["rate"], once["volume"], once["repeats"]) == ("en", 200, 40, 2)
+    kept = VoiceSettings()
+    assert hardware_voice(emu, reader, out) == (kept.language.value, kept.rate, kept.volume)
     key = as_json(emu("kodeoplaeser", "key", reader, "6", "--json"))
-    assert (key["language"], key["rate"], key["changed"]) == ("en", 225, True)
-    assert as_json(emu("kodeoplaeser", "key", reader, "8", "--json"))["language"] == "da"
+    assert (key["language"], key["rate"], key["changed"]) == ("da", kept.rate + 25, True)
+    assert as_json(emu("kodeoplaeser", "key", reader, "8", "--json"))["language"] == "en"
     data = as_json(emu("kodeoplaeser", "speak", reader, "--at", AT, "--out", out, "--json"))
-    assert (data["language"], data["rate"]) == ("da", 225)
+    assert (data["language"], data["rate"]) == ("en", kept.rate + 25)
+
+
+def hardware_voice(emu: Emu, reader: str, out: str) -> tuple[str, int, int]:
+    """The reader's own settings, as a plain repeat (no options) reads with them."""
+    data = as_json(emu("kodeoplaeser", "repeat", reader, "--at", AT, "--out", out, "--json"))
+    return data["language"], data["rate"], data["volume"]
 
 
 def test_repeat_before_any_press_says_what_to_do(emu: Emu, reader: str, tmp_path: Path) -> None:

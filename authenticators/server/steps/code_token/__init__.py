@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from authenticators import registry
 from authenticators.codeviser.device import response_for_code
 from authenticators.codeviser.plugin import CodeTokenPlugin
-from authenticators.codeviser.seeds import parse_otpauth, to_otpauth
+from authenticators.codeviser.seeds import parse_otpauth, seed_warning, to_otpauth
 from authenticators.core.errors import CoreError
 from authenticators.otp import Algorithm, OtpParams
 from authenticators.protocol import ProtocolError, Reason
@@ -146,12 +146,16 @@ class CodeTokenStep:
                 )
                 record = plugin.tokens(services.store).get(name)
             services.identities.add_authenticator(user_id, kind, name)
-        return {
+        result = {
             "kind": kind,
             "id": name,
             "serial": record.serial,
             "otpauth_uri": to_otpauth(record.seed, record.params, name, "MitID", record.serial),
         }
+        warning = seed_warning(record.seed)
+        if warning is not None:
+            result["warning"] = warning
+        return result
 
     def openapi_paths(self) -> dict[str, Any]:
         name = {"type": "string", "minLength": 1, "maxLength": 64}
