@@ -78,6 +78,7 @@ _ACTION_OF_STAGE = {
     METHOD: "method",
     STEP: "step",
     ORGANISATION: "organisation",
+    "cpr": "cpr",
 }
 
 
@@ -137,6 +138,8 @@ def draw(services: Services, flow: Flow) -> Response:
         return render(shown.template, lang, **{**common, **shown.context})
     if flow.stage == ORGANISATION:
         return render("organisation.html", lang, organisations=_organisations(flow), **common)
+    if flow.stage == "cpr":
+        return render("cpr.html", lang, **common)
     reason = flow.failure or "malformed"
     return render(
         "failed.html",
@@ -274,14 +277,31 @@ def _authenticated(services: Services, flow: Flow, result: LoginResult) -> Respo
         amr=result.amr,
         auth_time=services.oidc_clock.now(),
     )
+    if flow.broker is not None:  # a broker's CPR match comes first (server/brokers/flows.py)
+        from authenticators.server.brokers.flows import CPR, needs_cpr
+
+        asked = needs_cpr(services, flow, result.identity)
+        if isinstance(asked, Response):
+            return asked
+        if asked:
+            flow.authentication = auth.to_json()
+            flow.stage = CPR
+            return None
+    return _for_company(services, flow, auth)
+
+
+def _for_company(services: Services, flow: Flow, auth: Authentication) -> Response | None:
+    """A business login goes on to the company (chosen, or the only one); others finish."""
     if not flow.business:
         return finish(services, flow, auth)
-    memberships = services.organisations.memberships(result.identity.uuid)
+    memberships = services.organisations.memberships(auth.identity_uuid)
     if flow.hint_cvr:
         memberships = [m for m in memberships if m.cvr == flow.hint_cvr]
         if not memberships:
             fail(flow, "organisation_not_member")
             return None
+    if not memberships and flow.broker_data.get("business_optional"):
+        return finish(services, flow, auth)  # business_optional: a private login will do
     if not memberships:
         fail(flow, "no_organisation")
         return None
@@ -291,6 +311,23 @@ def _authenticated(services: Services, flow: Flow, result: LoginResult) -> Respo
     flow.step_data = {"organisations": [m.to_dict() for m in memberships]}
     flow.stage = ORGANISATION
     return None
+
+
+def act_cpr(services: Services, flow: Flow, form: dict[str, str]) -> Response | None:
+    """The CPR number a broker's service asked for, matched with the person's MitID."""
+    from authenticators.server.brokers.flows import CPR, check_cpr
+
+    if flow.stage != CPR or flow.authentication is None:
+        return None
+    auth = Authentication.from_json(flow.authentication)
+    identity = services.identities.by_uuid(auth.identity_uuid)
+    matched = check_cpr(services, flow, identity, form.get("cpr", "")[:32])
+    if isinstance(matched, Response):
+        return matched
+    if not matched:
+        flow.notice = "cpr_mismatch"
+        return None
+    return _for_company(services, flow, auth)
 
 
 def act_organisation(services: Services, flow: Flow, form: dict[str, str]) -> Response | None:
@@ -403,6 +440,7 @@ def routes() -> list[BaseRoute]:
         "method": act_method,
         "step": act_step,
         "organisation": act_organisation,
+        "cpr": act_cpr,
         "restart": act_restart,
         "methods": act_methods,
         "cancel": act_cancel,

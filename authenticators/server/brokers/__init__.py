@@ -36,7 +36,8 @@ def mounts() -> dict[str, Dialect]:
 
 def issuer_path(mount: str) -> str:
     """The issuer's path for a mount, e.g. ``/brokers/signaturgruppen/op``."""
-    return f"{PREFIX}/{mount}{mounts()[mount].base}"
+    dialect = mounts()[mount]
+    return f"{PREFIX}/{dialect.directory or mount}{dialect.base}"
 
 
 def get(name: str) -> Dialect:

@@ -137,8 +137,8 @@ class Dialect:
 
     name: str
     title: str
-    mounts: tuple[str, ...]  # /brokers/<mount>: the first is the dialect's own name
-    base: str  # the issuer's path below /brokers/<mount>
+    mounts: tuple[str, ...]  # the first is the dialect's own name, others aliases (criipto)
+    base: str  # the issuer's path below /brokers/<mount> (or /brokers/<directory>)
     paths: Paths
     scopes: tuple[str, ...]
     acr_values: tuple[str, ...] = ()
@@ -149,6 +149,7 @@ class Dialect:
     cancel_error: str = "access_denied"
     cancel_description: str = "The user cancelled the login."
     extra_discovery: dict[str, Any] = field(default_factory=dict)
+    directory: str = ""  # the folder under /brokers when not the mount name (two of one broker)
 
     SSN_SCOPES: ClassVar[tuple[str, ...]] = ("ssn",)
 

@@ -68,6 +68,16 @@ STRINGS: dict[str, dict[str, str]] = {
     "user_id_missing": {"da": "Indtast dit bruger-ID.", "en": "Enter your user ID."},
     "method_missing": {"da": "Vælg en metode.", "en": "Choose a method."},
     "organisation_missing": {"da": "Vælg en virksomhed.", "en": "Choose a company."},
+    "cpr_heading": {"da": "Indtast dit CPR-nummer", "en": "Enter your CPR number"},
+    "cpr_help": {
+        "da": "Tjenesten har bedt om dit CPR-nummer. Det sammenholdes med dit MitID.",
+        "en": "The service asked for your CPR number. It is matched with your MitID.",
+    },
+    "cpr_label": {"da": "CPR-nummer (10 cifre)", "en": "CPR number (10 digits)"},
+    "cpr_mismatch": {
+        "da": "CPR-nummeret passer ikke til dit MitID. Prøv igen.",
+        "en": "The CPR number does not match your MitID. Try again.",
+    },
     "wrong_code": {
         "da": "Koden eller adgangskoden er forkert. Prøv igen med en ny kode.",
         "en": "The code or the password is wrong. Try again with a new code.",

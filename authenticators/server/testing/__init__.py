@@ -393,6 +393,10 @@ class BrowserLogin:
                     raise LoginFailed(page)
                 steps_done += 1
                 current = driver_for(page.form.kind)(self, page, **options)
+            elif page.stage == "cpr":  # a broker's CPR match: ``cpr=`` is what is typed
+                if "cpr" not in options or page.notice:
+                    raise LoginFailed(page)
+                current = self.submit(page, cpr=options["cpr"])
             elif page.stage == "organisation":
                 choices = page.form.choices.get("cvr", [])
                 current = self.submit(page, cvr=cvr if cvr in choices else choices[0])

@@ -26,7 +26,20 @@ def test_clients_at_a_broker(emu: Emu) -> None:
     assert data["simulate"] is True
     assert data["long_claims"] is True
     assert len(data["client_secret"]) >= 16
-    # the same ID at the generic issuer is another client
+    # the same ID at another broker, and at the generic issuer, is another client
+    assert (
+        emu(
+            "clients",
+            "add",
+            "shop",
+            "--broker",
+            "signaturgruppen",
+            "--public",
+            "--redirect-uri",
+            "https://shop.example/cb",
+        ).exit_code
+        == 0
+    )
     assert emu("clients", "add", "shop", "--redirect-uri", "https://shop.example/cb").exit_code == 0
     listed = emu("clients", "list", "--broker", "idura")
     assert "shop" in listed.output

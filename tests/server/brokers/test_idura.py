@@ -116,3 +116,33 @@ def test_long_claim_names(mitid_broker_client: Make, mitid_identity: MitIDIdenti
     assert "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier" in claims
     assert "uuid" not in claims
     assert "loA" not in claims
+
+
+def test_cpr_match_when_ssn_is_asked_for(
+    mitid_broker_client: Make, mitid_identity: MitIDIdentity, mitid_browser: BrowserLogin
+) -> None:
+    from authenticators.server.testing import LoginFailed
+
+    client = mitid_broker_client("idura")
+    cpr = mitid_identity.cpr.replace("-", "")
+    matched = client.authorization_request("openid ssn")
+    callback = mitid_browser.login(matched.url, mitid_identity.user_id, kind="app", cpr=cpr)
+    assert redeem(client, matched, callback).id_token["cprNumberIdentifier"] == cpr
+    # a wrong number asks again; the third wrong one sends the broker's error back
+    wrong = client.authorization_request("openid ssn")
+    try:
+        mitid_browser.login(wrong.url, mitid_identity.user_id, kind="app", cpr="0101001234")
+    except LoginFailed as exc:
+        page = exc.page
+    else:
+        raise AssertionError("a wrong CPR number was accepted")
+    assert page.stage == "cpr"
+    page = mitid_browser.submit(page, cpr="0101001234")
+    refused = mitid_browser.submit(page, cpr="0101001234")
+    assert refused.error == "access_denied"
+    assert "Only 3 tries" in refused.params["error_description"]
+    assert refused.params["state"] == wrong.state
+    # a prefilled CPR number (sub:) is matched without asking
+    prefilled = client.authorization_request("openid ssn", login_hint=f"sub:{cpr}")
+    callback = mitid_browser.login(prefilled.url, mitid_identity.user_id, kind="app")
+    assert redeem(client, prefilled, callback).id_token["cprNumberIdentifier"] == cpr
