@@ -33,6 +33,13 @@ mitid-emulator gets these fixtures without any import:
     ``.login(url, user_id, kind=..., password=...)`` returns the callback (``.code``,
     ``.params``), reading codes through the control API.
 
+``nemlogin_sp``
+    A fresh OIOSAML 3 service provider (pysaml2's SP client, see
+    :class:`~authenticators.server.nemlogin.testing.OIOSAMLServiceProvider`) registered with
+    the server's NemLog-in IdP and allowed to simulate: ``.login_url()`` gives a signed
+    AuthnRequest, ``mitid_browser.login(url, …).params["SAMLResponse"]`` the response, and
+    ``.validate(response, request_id)`` checks it as the reference SP does.
+
 Heavy imports happen inside the fixtures, so loading the plugin costs a test run nothing.
 """
 
@@ -47,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from authenticators.server.nemlogin.testing import OIOSAMLServiceProvider
     from authenticators.server.runner import ServerThread
     from authenticators.server.testing import AuthRequest, BrowserLogin, Emulator
 
@@ -326,3 +334,22 @@ def mitid_browser(mitid_server: MitIDServer) -> Iterator[BrowserLogin]:
         yield browser
     finally:
         browser.close()
+
+
+@pytest.fixture
+def nemlogin_sp(mitid_server: MitIDServer) -> Iterator[OIOSAMLServiceProvider]:
+    from authenticators.server.nemlogin.testing import OIOSAMLServiceProvider
+
+    name = _unique("sp")
+    base = f"https://{name}.example.test"
+    sp = OIOSAMLServiceProvider(
+        mitid_server.emulator.nemlogin_metadata(),
+        entity_id=f"{base}/saml",
+        acs_url=f"{base}/saml/acs",
+        slo_url=f"{base}/saml/slo",
+    )
+    mitid_server.emulator.add_nemlogin_sp(sp.metadata, name="Test Service", simulate=True)
+    try:
+        yield sp
+    finally:
+        sp.close()

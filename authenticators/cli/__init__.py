@@ -24,6 +24,7 @@ _COMMANDS = {
     "serve": "authenticators.cli.serve:serve",
     "keys": "authenticators.cli.keys:keys",
     "clients": "authenticators.cli.clients:clients",
+    "nemlogin": "authenticators.cli.nemlogin:nemlogin",
 }
 
 

@@ -17,6 +17,7 @@ from authenticators.server.brokers import server as brokers
 from authenticators.server.config import ServerConfig
 from authenticators.server.context import Services, build_services
 from authenticators.server.http import error_response
+from authenticators.server.nemlogin import endpoints as nemlogin
 from authenticators.server.oidc import endpoints
 from authenticators.server.pages.render import render
 from authenticators.server.pages.strings import pick_language
@@ -80,6 +81,7 @@ def create_app(config: ServerConfig, store: Store | None = None) -> Starlette:
     routes += control.routes()
     routes += brokers.routes()
     routes += broker_control.routes()
+    routes += nemlogin.install(services)
     seen: set[int] = set()
     for step in services.steps.values():
         if id(step) not in seen:

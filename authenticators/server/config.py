@@ -23,6 +23,8 @@ class ServerConfig:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     issuer: str = ""
+    # The NemLog-in IdP's entityID (default: the issuer URL + "/nemlogin").
+    nemlogin_entity_id: str = ""
     admin_token: str | None = field(default=None, repr=False)
     clients_file: str | None = None
     service_provider: str = "Demo Service"

@@ -27,6 +27,7 @@ KEEP_ON_RESET = {
     "broker_keys",
     "server_settings",
     "emulator_clock",
+    "nemlogin_keys",
 }
 
 

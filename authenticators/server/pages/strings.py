@@ -36,6 +36,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The user ID you chose in MitID.",
     },
     "continue": {"da": "Fortsæt", "en": "Continue"},
+    "saml_post_heading": {"da": "Du sendes tilbage", "en": "Taking you back"},
+    "saml_post_help": {
+        "da": "Du sendes nu tilbage til {service}.",
+        "en": "You are now being sent back to {service}.",
+    },
     "cancel": {"da": "Afbryd", "en": "Cancel"},
     "methods_heading": {"da": "Vælg hvordan du vil logge på", "en": "Choose how to log in"},
     "methods_legend": {"da": "Dine MitID-identifikationsmidler", "en": "Your MitID authenticators"},

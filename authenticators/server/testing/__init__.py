@@ -155,6 +155,29 @@ class Emulator:
         result: dict[str, Any] = self.call("POST", "/emulator/clients", body)
         return result
 
+    def add_nemlogin_sp(
+        self, metadata: str, *, name: str | None = None, simulate: bool = False
+    ) -> dict[str, Any]:
+        """Register a SAML service provider with the NemLog-in IdP from its metadata."""
+        body: dict[str, Any] = {"metadata": metadata, "simulate": simulate}
+        if name is not None:
+            body["name"] = name
+        result: dict[str, Any] = self.call("POST", "/emulator/nemlogin/sps", body)
+        return result
+
+    def nemlogin_sps(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.call("GET", "/emulator/nemlogin/sps")[
+            "service_providers"
+        ]
+        return result
+
+    def remove_nemlogin_sp(self, entity_id: str) -> None:
+        self.call("DELETE", "/emulator/nemlogin/sps", entity_id=entity_id)
+
+    def nemlogin_metadata(self) -> str:
+        """The NemLog-in IdP's metadata (no admin token needed)."""
+        return self.http.get("/nemlogin/saml/metadata").text
+
     def clock(self, **change: Any) -> dict[str, Any]:
         """Read the clock, or change it: ``freeze=True``, ``at=...``, ``advance=...``."""
         if not change:
@@ -285,12 +308,16 @@ class LoginFailed(Exception):
 
 @dataclass(frozen=True)
 class Callback:
-    """Where the login pages sent the browser back to: the service's redirect URI."""
+    """Where the login pages sent the browser back to: the service's redirect URI, or (a
+    SAML service) the form the page posts to its assertion consumer service."""
 
     url: str
+    form: dict[str, str] | None = None
 
     @property
     def params(self) -> dict[str, str]:
+        if self.form is not None:
+            return dict(self.form)
         return {k: v[0] for k, v in parse_qs(urlsplit(self.url).query).items()}
 
     @property
@@ -328,6 +355,8 @@ class BrowserLogin:
         parser = _PageParser()
         parser.feed(response.text)
         form = next((f for f in parser.forms if f.stage), None)
+        if form is not None and form.stage == "saml_post":  # posts itself to the service
+            return Callback(form.action, dict(form.fields))
         return Page(
             str(response.url),
             response.status_code,
