@@ -122,8 +122,23 @@ class LoginService:
         return [
             (kind, auth_id)
             for kind, auth_id in identity.authenticators
-            if kind in registry.plugins() and _reaches(kind, level)
+            if kind in registry.plugins()
+            and _reaches(kind, level)
+            and self._enrolled_for(kind, auth_id, level)
         ]
+
+    def _enrolled_for(self, kind: str, authenticator_id: str, level: Level) -> bool:
+        """Whether the enrollment itself reaches ``level``: an app enrolled at substantial
+        never yields high, so it is not offered for a high login. Only a level above every
+        kind's floor needs the enrollment read."""
+        if level.rank <= Level.SUBSTANTIAL.rank:
+            return True
+        try:
+            record = registry.get(kind).load(self.store, authenticator_id).record
+        except ProtocolError:
+            return False
+        enrolled = record.get("level")
+        return enrolled is None or Level(str(enrolled)).rank >= level.rank
 
     def begin(
         self,

@@ -91,6 +91,8 @@ def create_app(config: ServerConfig, store: Store | None = None) -> Starlette:
         routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
+    # No redirect from "/path/" to "/path": Starlette builds it from the Host header.
+    app.router.redirect_slashes = False
     app.state.services = services
     return app
 

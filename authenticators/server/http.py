@@ -12,6 +12,31 @@ from starlette.responses import JSONResponse
 FORM_TYPE = "application/x-www-form-urlencoded"
 JSON_TYPE = "application/json"
 MAX_FIELDS = 100
+MAX_NESTING = 32
+_OPENERS = frozenset(b"[{")
+_CLOSERS = frozenset(b"]}")
+
+
+def _nesting(body: bytes) -> int:
+    """How deep arrays and objects nest in a JSON text (strings skipped), without parsing it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in _CLOSERS:
+            depth -= 1
+    return deepest
 
 
 class ApiError(Exception):
@@ -90,6 +115,8 @@ async def read_form(request: Request, limit: int) -> list[tuple[str, str]]:
 async def read_json(request: Request, limit: int) -> dict[str, Any]:
     """A JSON object body; anything else is a 4xx that says what was wrong."""
     body = await read_body(request, limit)
+    if not body and not media_type(request):
+        return {}  # no body at all: every field takes its default
     if media_type(request) != JSON_TYPE:
         raise ApiError(
             415,
@@ -98,6 +125,11 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
         )
     if not body.strip():
         return {}
+    depth = _nesting(body) if body.count(b"[") + body.count(b"{") > MAX_NESTING else 0
+    if depth > MAX_NESTING:
+        raise ApiError(
+            400, "invalid_json", f"the JSON is nested {depth} levels deep; at most {MAX_NESTING}"
+        )
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:

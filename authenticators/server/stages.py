@@ -54,10 +54,14 @@ def choose(services: Services, flow: Flow, method: dict[str, str]) -> None:
 
 
 def start_the_only_method(services: Services, flow: Flow) -> bool:
-    """At the choice of method with one method to choose: start it. Whether it did."""
+    """At the choice of method with one method to choose: start it; with none: fail with
+    ``no_methods``. Whether the flow changed."""
     if flow.stage != METHOD or flow.user_id is None:
         return False
     offered = methods_offered(services, flow)
+    if not offered:
+        fail(flow, "no_methods")
+        return True
     if len(offered) != 1:
         return False
     choose(services, flow, offered[0])

@@ -191,6 +191,16 @@ BAD: list[tuple[str, str, dict[str, Any], int, str]] = [
     (
         "POST",
         "/emulator/identities",
+        {
+            "content": b'{"name": "[{\\"", "a": ' + b"[" * 990 + b"]" * 990 + b"}",
+            "headers": {"Content-Type": "application/json"},
+        },
+        400,
+        "nested 991 levels deep",
+    ),
+    (
+        "POST",
+        "/emulator/identities",
         {"json": {"user_id": 5, "name": "Five"}},
         400,
         "'user_id' must be a string",

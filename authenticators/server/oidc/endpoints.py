@@ -7,7 +7,7 @@ import binascii
 import secrets
 from typing import Any
 
-from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidScopeError, OAuth2Error
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -19,7 +19,7 @@ from authenticators.server.context import Services
 from authenticators.server.flows import METHOD, USER_ID, browser_digest
 from authenticators.server.http import ApiError, error_response, query_pairs, read_form
 from authenticators.server.oidc.claims import CLAIMS_SUPPORTED, user_claims
-from authenticators.server.oidc.mitid import ACR_VALUES, parse_options
+from authenticators.server.oidc.mitid import ACR_VALUES, MAX_STATE, parse_options
 from authenticators.server.oidc.server import NO_STORE, EmuRequest
 from authenticators.server.pages.render import render
 from authenticators.server.pages.strings import pick_language
@@ -96,7 +96,14 @@ async def authorize(request: Request) -> Response:
         cookie = new_cookie = secrets.token_urlsafe(24)
     response = await on_loop(_authorize, services, request, pairs, cookie)
     if new_cookie:
-        response.set_cookie(BROWSER_COOKIE, new_cookie, httponly=True, samesite="lax", path="/")
+        response.set_cookie(
+            BROWSER_COOKIE,
+            new_cookie,
+            httponly=True,
+            samesite="lax",
+            path="/",
+            secure=services.config.issuer_url.startswith("https:"),
+        )
     return response
 
 
@@ -148,11 +155,24 @@ def _authorize(
     oreq = EmuRequest("GET", services.config.issuer_url + AUTHORIZE, request.headers, query=pairs)
     data = oreq.payload.data
     lang = pick_language(data.get("ui_locales"), request.headers.get("accept-language"))
+    state = data.get("state")
+    if state is not None and len(state) > MAX_STATE:
+        # Not sent back: a redirect would carry it whole.
+        return render(
+            "error.html",
+            lang,
+            status=400,
+            error="invalid_request",
+            description=f"'state' is longer than {MAX_STATE} characters.",
+            session_error=False,
+        )
     try:
         grant = server.get_consent_grant(oreq, end_user=None)
     except OAuth2Error as error:
         return _authorize_error(services, oreq, error, lang)
     try:
+        if "openid" not in (data.get("scope") or "").split():
+            raise InvalidScopeError("The scope must include 'openid' (an OpenID Connect login).")
         options = parse_options(data, Level(services.config.default_level))
     except OAuth2Error as error:
         error.redirect_uri = grant.redirect_uri
