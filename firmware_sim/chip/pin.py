@@ -215,6 +215,8 @@ class ClientPin:
         if not isinstance(sub, int) or isinstance(sub, bool):
             raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "subCommand")
         if sub == 0x01:
+            if not self.is_set:
+                raise ChipError(Status.PIN_NOT_SET, "TEMP")
             return {3: self._state.pin_retries, 4: self.mismatches >= MAX_CONSECUTIVE_MISMATCHES}
         if sub not in (0x02, 0x03, 0x04, 0x05, 0x09):
             raise ChipError(Status.INVALID_SUBCOMMAND, "clientPIN subcommand")
@@ -324,7 +326,7 @@ class ClientPin:
         shared = protocol.shared_secret(params[3])
         self._check_pin(protocol, shared, params[6])
         if self._state.force_pin_change:
-            raise ChipError(Status.PIN_POLICY_VIOLATION, "PIN must be changed first")
+            raise ChipError(Status.PIN_INVALID, "PIN must be changed first")
         value = secrets.token_bytes(32)
         self.token = PinToken(
             value=value,

@@ -297,6 +297,15 @@ class ChipState:
             self._commit({_RK_PREFIX + cred_id.hex(): None})
             self.residents.pop(cred_id, None)
 
+    # -- keys too large for a credential ID ------------------------------------------------
+
+    def key(self, handle: str) -> bytes | None:
+        value = self._data.get(handle)
+        return bytes(value) if value is not None else None
+
+    def put_key(self, handle: str, der: bytes) -> None:
+        self._commit({handle: der})
+
     # -- large blobs -----------------------------------------------------------------------
 
     @property

@@ -8,6 +8,7 @@ from fido2.cose import CoseKey
 from fido2.ctap import CtapError
 from fido2.ctap2.pin import ClientPin, PinProtocol, PinProtocolV1, PinProtocolV2
 
+from authenticators.chip.errors import ChipHostError
 from authenticators.chip.selftest.ctap2 import refused_with
 from authenticators.chip.selftest.runner import USER, Area, Session, Skip, expect
 
@@ -54,9 +55,17 @@ def key_agreement(session: Session) -> str:
     return "protocols " + ", ".join(versions)
 
 
-@area.check("getPINRetries answers a count from 1 to 8")
+@area.check("getPINRetries answers a count from 1 to 8 (or PIN_NOT_SET while no PIN is set)")
 def retries(session: Session) -> str:
     _protocols(session)
+    if not session.host.pin_is_set():
+        try:
+            count = session.host.pin_retries()
+        except ChipHostError as exc:
+            expect(exc.ctap == ERR.PIN_NOT_SET, f"refused with 0x{exc.ctap or 0:02x}")
+            return "no PIN set (PIN_NOT_SET)"
+        expect(0 < count <= 8, f"{count} retries")
+        return f"{count} retries, no PIN set"
     count = session.host.pin_retries()
     expect(0 < count <= 8, f"{count} retries")
     return f"{count} retries"

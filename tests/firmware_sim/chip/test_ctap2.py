@@ -32,7 +32,7 @@ def test_get_info(ctap2: Ctap2, device: ChipDevice) -> None:
     assert info.versions == ["U2F_V2", "FIDO_2_0", "FIDO_2_1"]
     assert bytes(info.aaguid) == device.model.aaguid
     assert info.pin_uv_protocols == [2, 1]
-    assert [a["alg"] for a in info.algorithms] == [-7, -8]
+    assert [a["alg"] for a in info.algorithms] == [-7, -8, -35, -36, -47, -37, -257]
     assert info.options["rk"]
     assert info.options["up"]
     assert info.options["credMgmt"]
@@ -49,8 +49,10 @@ def test_get_info(ctap2: Ctap2, device: ChipDevice) -> None:
     }
 
 
-@pytest.mark.parametrize("alg", [-7, -8])
+@pytest.mark.parametrize("alg", [-7, -8, -35, -36, -47, -37, -257])
 def test_make_credential_and_get_assertion(ctap2: Ctap2, alg: int) -> None:
+    """Every COSE algorithm getInfo lists signs what python-fido2 verifies (RFC 8152, 8230,
+    8812: ES256/384/512, EdDSA, ES256K, PS256 with a hash-long salt, RS256)."""
     made = make_credential(ctap2, alg=alg)
     data = made.auth_data.credential_data
     assert data is not None
@@ -213,7 +215,7 @@ def test_selection(device: ChipDevice, ctap2: Ctap2) -> None:
 
 def test_eddsa_only_request_and_unsupported_algorithms(ctap2: Ctap2) -> None:
     with pytest.raises(CtapError) as info:
-        ctap2.make_credential(CDH, RP, {"id": b"u"}, [{"type": "public-key", "alg": -257}])
+        ctap2.make_credential(CDH, RP, {"id": b"u"}, [{"type": "public-key", "alg": -65535}])
     assert info.value.code == ERR.UNSUPPORTED_ALGORITHM
     made = ctap2.make_credential(
         CDH,
@@ -221,7 +223,7 @@ def test_eddsa_only_request_and_unsupported_algorithms(ctap2: Ctap2) -> None:
         {"id": b"u"},
         [
             {"type": "other", "alg": -7},
-            {"type": "public-key", "alg": -257},
+            {"type": "public-key", "alg": -65535},
             {"type": "public-key", "alg": -8},
         ],
     )
