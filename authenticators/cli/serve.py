@@ -56,6 +56,14 @@ EXAMPLE_REDIRECTS = ("http://127.0.0.1:8000/callback", "http://localhost:8000/ca
     type=click.Choice(["real", "emulator"]),
     help="What token, code and session times follow: real time, or the emulator's clock.",
 )
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Also let pages on ORIGIN (scheme://host[:port]) call the OIDC endpoints; "
+    "clients' redirect URI origins always may.",
+)
 @pass_env
 @user_errors
 def serve(
@@ -68,6 +76,7 @@ def serve(
     clients_file: Path | None,
     default_level: str,
     oidc_clock: str,
+    cors_origins: tuple[str, ...],
 ) -> None:
     """Run the login server until Ctrl-C: a local MitID broker for OIDC clients.
 
@@ -106,6 +115,7 @@ def serve(
         clients_file=str(clients_file.resolve()) if clients_file else None,
         default_level=default_level,
         oidc_clock=oidc_clock,
+        cors_origins=_origins(cors_origins),
     )
     from authenticators.server.app import prepare_state
 
@@ -154,3 +164,15 @@ def serve(
         run(replace(config, admin_token=None), count)
     except WorkerFailed as exc:
         raise UserError(str(exc)) from None
+
+
+def _origins(given: tuple[str, ...]) -> tuple[str, ...]:
+    from authenticators.server.oidc.cors import origin_of
+
+    origins = []
+    for value in given:
+        origin = origin_of(value)
+        if origin is None or origin != value.rstrip("/").lower():
+            raise UserError(f"--cors-origin {value!r} is not an origin like https://app.example")
+        origins.append(origin)
+    return tuple(origins)

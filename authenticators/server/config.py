@@ -40,6 +40,9 @@ class ServerConfig:
     # What OIDC times (tokens, codes, login flows, keys) follow: "real" time, or the "emulator"'s
     # clock that the control API moves and freezes (for tests that freeze both sides).
     oidc_clock: str = "real"
+    # Web origins (scheme://host[:port]) allowed to call the OIDC endpoints from a page, beside
+    # those of every registered client's redirect URIs.
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def issuer_url(self) -> str:
@@ -61,6 +64,7 @@ class ServerConfig:
     @classmethod
     def from_json(cls, text: str) -> ServerConfig:
         data: dict[str, Any] = json.loads(text)
+        data["cors_origins"] = tuple(data.get("cors_origins") or ())
         return cls(**data)
 
     @classmethod

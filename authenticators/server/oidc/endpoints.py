@@ -19,6 +19,7 @@ from authenticators.server.context import Services
 from authenticators.server.flows import METHOD, USER_ID, browser_digest
 from authenticators.server.http import ApiError, error_response, query_pairs, read_form
 from authenticators.server.oidc.claims import CLAIMS_SUPPORTED, user_claims
+from authenticators.server.oidc.cors import cors_route
 from authenticators.server.oidc.mitid import ACR_VALUES, MAX_STATE, parse_options
 from authenticators.server.oidc.server import NO_STORE, EmuRequest
 from authenticators.server.pages.render import render
@@ -299,9 +300,9 @@ async def userinfo(request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     return [
-        Route(DISCOVERY, discovery, methods=["GET"]),
-        Route(JWKS, jwks, methods=["GET"]),
+        cors_route(DISCOVERY, discovery, ["GET"]),
+        cors_route(JWKS, jwks, ["GET"]),
         Route(AUTHORIZE, authorize, methods=["GET", "POST"]),
-        Route(TOKEN, token, methods=["POST"]),
-        Route(USERINFO, userinfo, methods=["GET", "POST"]),
+        cors_route(TOKEN, token, ["POST"]),
+        cors_route(USERINFO, userinfo, ["GET", "POST"]),
     ]
