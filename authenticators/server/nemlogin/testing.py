@@ -141,6 +141,7 @@ class OIOSAMLServiceProvider:
         relay_state: str = "",
         app_switch: tuple[str, str] | None = None,
         class_refs: list[str] | None = None,
+        acs_url: str | None = None,
     ) -> tuple[str, str]:
         """A signed AuthnRequest over HTTP-Redirect: (the URL, the request's ID)."""
         refs = list(class_refs or [])
@@ -154,6 +155,8 @@ class OIOSAMLServiceProvider:
                 authn_context_class_ref=[AuthnContextClassRef(text=r) for r in refs],
                 comparison="minimum",
             )
+        if acs_url is not None:
+            kwargs["assertion_consumer_service_urls"] = [acs_url]
         if force_authn:
             kwargs["force_authn"] = "true"
         if is_passive:
