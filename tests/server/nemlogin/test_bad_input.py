@@ -24,7 +24,10 @@ XXE = """<?xml version="1.0"?>
 
 LAUGHS = (
     '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
-    + "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefgh", "bcdefghi"))
+    + "".join(
+        f'<!ENTITY {c} "{("&" + p + ";") * 10}">'
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
     + ']><samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="x2" '
     'Version="2.0" IssueInstant="2030-01-01T00:00:00Z">&i;</samlp:AuthnRequest>'
 )
@@ -114,9 +117,7 @@ def test_unsigned_tampered_and_foreign_signatures(
     refused(http.post(SSO, data={"SAMLRequest": base64.b64encode(xml).decode()}), "unsigned")
 
 
-def test_a_replayed_request(
-    http: httpx.Client, nemlogin_sp: OIOSAMLServiceProvider
-) -> None:
+def test_a_replayed_request(http: httpx.Client, nemlogin_sp: OIOSAMLServiceProvider) -> None:
     url, _ = nemlogin_sp.login_url()
     assert http.get(path_of(url)).status_code == 303
     refused(http.get(path_of(url)), "replayed")

@@ -90,9 +90,10 @@ def test_aes_gcm_when_the_sp_metadata_asks_for_it(
 def test_cancel_is_authn_failed_and_carries_no_assertion(
     nemlogin_sp: OIOSAMLServiceProvider, mitid_browser: BrowserLogin, mitid_identity: MitIDIdentity
 ) -> None:
-    url, request_id = nemlogin_sp.login_url()
+    url, _ = nemlogin_sp.login_url()
     page = mitid_browser.open(url)
-    assert isinstance(page, Page) and page.stage == "user_id"
+    assert isinstance(page, Page)
+    assert page.stage == "user_id"
     answer = mitid_browser.cancel(page)
     assert answer.url == nemlogin_sp.acs_url
     assert nemlogin_sp.status(answer.params["SAMLResponse"]) == (RESPONDER, STATUS + "AuthnFailed")
@@ -113,7 +114,8 @@ def test_an_unmet_level_is_no_authn_context(
     page = mitid_browser.open(url)
     assert isinstance(page, Page)
     page = mitid_browser.submit(page, user_id=user_id)
-    assert isinstance(page, Page) and page.stage == "failed"
+    assert isinstance(page, Page)
+    assert page.stage == "failed"
     answer = mitid_browser.cancel(page)
     status = nemlogin_sp.status(answer.params["SAMLResponse"])
     assert status == (RESPONDER, STATUS + "NoAuthnContext")
