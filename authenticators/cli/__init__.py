@@ -25,6 +25,8 @@ _COMMANDS = {
     "keys": "authenticators.cli.keys:keys",
     "clients": "authenticators.cli.clients:clients",
     "nemlogin": "authenticators.cli.nemlogin:nemlogin",
+    "passport": "authenticators.cli.passport:passport",
+    "identification": "authenticators.cli.identification:identification",
 }
 
 

@@ -167,8 +167,9 @@ class SimPassports:
         expired: bool = False,
         expired_signer: bool = False,
         tampered: bool = False,
-        clone_of: str | None = None,
+        clone: bool = False,
     ) -> SimPassport:
+        """A passport; ``clone`` puts its files on a chip without the issuer's keys."""
         if not _NAME.fullmatch(name):
             raise _invalid(f"invalid passport name {name!r}: letters, digits, '.', '_', '-'")
         if sex not in ("M", "F", "<"):
@@ -178,10 +179,6 @@ class SimPassports:
             raise _invalid(
                 f"a nationality is three letters (ISO 3166 alpha-3), not {nationality!r}"
             )
-        if clone_of is not None:
-            original = self.get(clone_of)
-            copied = issuer.clone(original.passport)
-            return self._insert(name, copied, (*original.flags, "clone"))
         state = (issuing_state or nationality).upper()
         now = self._now()
         if not surname.strip():
@@ -211,13 +208,16 @@ class SimPassports:
         try:
             passport = issuer.issue(holder, pki, now, tamper=tampered)
         except OSError:
-            raise _invalid("the photo is not an image") from None
+            raise _invalid("the photo is not an image (PNG or JPEG)") from None
+        if clone:
+            passport = issuer.clone(passport)
         flags = tuple(
             flag
             for flag, on in (
                 ("expired", expired),
                 ("expired_signer", expired_signer),
                 ("tampered", tampered),
+                ("clone", clone),
             )
             if on
         )

@@ -11,6 +11,8 @@ import hashlib
 import io
 import random
 
+SKIN_TONES = [(255, 224, 196), (241, 194, 157), (224, 172, 128), (198, 134, 86), (141, 85, 54)]
+
 
 def face(seed: str, *, variant: int = 0, size: tuple[int, int] = (360, 450)) -> bytes:
     """A PNG portrait for ``seed``; ``variant`` changes light and noise, not the person."""
@@ -22,7 +24,8 @@ def face(seed: str, *, variant: int = 0, size: tuple[int, int] = (360, 450)) -> 
     background = tuple(person.randrange(150, 250) for _ in range(3))
     image = Image.new("RGB", size, background)
     draw = ImageDraw.Draw(image)
-    skin = tuple(person.randrange(90, 240) for _ in range(3))
+    tone = person.choice(SKIN_TONES)
+    skin = tuple(max(0, min(255, c + person.randrange(-12, 12))) for c in tone)
     hair = tuple(person.randrange(0, 120) for _ in range(3))
     cx = width // 2 + person.randrange(-40, 40)
     cy = height // 2 + person.randrange(-30, 40)

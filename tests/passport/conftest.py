@@ -29,7 +29,7 @@ def sims(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimPassports]:
     passports = SimPassports(store, FrozenClock(T0))
     photo = faces.face("anne")
     passports.new("anne", photo=photo, **HOLDER)  # type: ignore[arg-type]
-    passports.new("clone", photo=photo, clone_of="anne", **HOLDER)  # type: ignore[arg-type]
+    passports.new("clone", photo=photo, clone=True, **HOLDER)  # type: ignore[arg-type]
     passports.new("tampered", photo=photo, tampered=True, **HOLDER)  # type: ignore[arg-type]
     passports.new("old-signer", photo=photo, expired_signer=True, **HOLDER)  # type: ignore[arg-type]
     passports.new("expired", photo=photo, expired=True, **HOLDER)  # type: ignore[arg-type]
