@@ -52,14 +52,31 @@ class PasswordPool:
             self._reset()
             return check_password(encoded, password)
 
-    def _reset(self) -> None:
+    def _reset(self, wait: bool = False) -> None:
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown(wait=wait, cancel_futures=True)
 
     def close(self) -> None:
-        self._reset()
+        """Stop the pool's processes and wait for them."""
+        self._reset(wait=True)
+
+
+def close_shared_pools() -> None:
+    """Stop every pool of this process, and the fork server that started their processes:
+    nothing of the server is left running once it stops."""
+    with _lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.close()
+    if pools:
+        from multiprocessing import forkserver
+
+        # The standard library stops its fork server only at exit, and not at all when the
+        # process ends by a signal; its own tests stop it this way.
+        forkserver._forkserver._stop()  # type: ignore[attr-defined]
 
 
 def shared_pool(workers: int = 0) -> PasswordPool:

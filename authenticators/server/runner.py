@@ -158,9 +158,26 @@ def _serve_worker(config_json: str, share: bool = True) -> None:
     os.environ[CONFIG_ENV] = config_json
     config = ServerConfig.from_env()
     sock = listening_socket(config.host, config.port, share=share)
-    # uvicorn hands the interrupt on once it has shut down gracefully: stopping is no error.
-    with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(uvicorn.Config(**_UVICORN)).run(sockets=[sock])
+    # uvicorn hands SIGINT or SIGTERM on once it has shut down gracefully; by default SIGTERM
+    # would end the process at once, leaving the password pool's processes behind. Both end
+    # here instead, as no error, and the pool is stopped.
+    previous = signal.signal(signal.SIGTERM, _stop_by_exception)
+    try:
+        with contextlib.suppress(KeyboardInterrupt, _Stopped):
+            uvicorn.Server(uvicorn.Config(**_UVICORN)).run(sockets=[sock])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        from authenticators.server.passwords import close_shared_pools
+
+        close_shared_pools()
+
+
+class _Stopped(Exception):
+    """SIGTERM, once uvicorn has shut down."""
+
+
+def _stop_by_exception(signum: int, frame: Any) -> None:
+    raise _Stopped
 
 
 class Supervisor:

@@ -70,6 +70,8 @@ def test_serve_starts_fast_prints_what_to_use_and_shares_state_across_workers(
             assert callback.code
             browser.close()
         emulator.close()
+        children = _descendants(proc.pid)
+        assert len(children) >= 4, children  # two workers, a password pool, its fork server
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -77,6 +79,79 @@ def test_serve_starts_fast_prints_what_to_use_and_shares_state_across_workers(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    _assert_ended(children)
+
+
+def test_sigterm_ends_every_process_of_the_server(tmp_path: Path) -> None:
+    proc, url = _serve(tmp_path, "--port", "0", "--workers", "1")
+    try:
+        _wait_up(url, time.monotonic() + 15)
+        emulator = Emulator(url, _admin_token(tmp_path))
+        emulator.create_identity(
+            "term-user",
+            "Term",
+            password="long-enough-1",
+            authenticators=[{"kind": "codeviser", "name": "term-cv"}],
+        )
+        emulator.add_client("term-client", ["http://127.0.0.1:9/t"])
+        browser = BrowserLogin(url, emulator)
+        request = authorization_request(url, "term-client", "http://127.0.0.1:9/t")
+        assert browser.login(request.url, "term-user", password="long-enough-1").code
+        browser.close()
+        emulator.close()
+        children = _descendants(proc.pid)
+        assert len(children) >= 2, children  # the password pool and its fork server at least
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    _assert_ended(children)
+
+
+def _admin_token(tmp_path: Path) -> str:
+    from authenticators.server.settings import admin_token
+    from authenticators.store import Store
+
+    return admin_token(Store(tmp_path / "state"))
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (workers, password pools, fork servers, trackers)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found: list[int] = []
+    todo = list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo += children.get(child, [])
+    return found
+
+
+def _assert_ended(pids: list[int]) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        alive = []
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":
+                alive.append(pid)
+        if not alive or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert alive == [], alive
 
 
 def _workers(pid: int) -> list[int]:
