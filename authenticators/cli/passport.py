@@ -261,3 +261,63 @@ def default_mrz(repo: SimPassports, uri: str) -> str:
     if not uri.startswith("passport:sim:"):
         raise UserError("give the MRZ with --mrz (only a simulated passport's page is at hand)")
     return "".join(repo.get(uri.removeprefix("passport:sim:")).passport.mrz)
+
+
+def _vpcd_address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    try:
+        number = int(port)
+    except ValueError:
+        raise UserError(f"--vpcd is HOST:PORT, not {text!r}") from None
+    if not host or not 0 < number < 65536:
+        raise UserError(f"--vpcd is HOST:PORT, not {text!r}")
+    return host, number
+
+
+@passport.command("serve")
+@click.argument("name")
+@click.option(
+    "--vpcd",
+    "vpcd_address",
+    default="127.0.0.1:35963",
+    show_default=True,
+    help="Where vsmartcard's vpcd (inside pcscd) waits for a card.",
+)
+@pass_env
+@user_errors
+@passport_errors
+def serve(env: Env, name: str, vpcd_address: str) -> None:
+    """Hold a simulated passport in the virtual PC/SC reader (pcscd + vpcd) until Ctrl-C."""
+    import signal
+    import threading
+    from types import FrameType
+
+    from firmware_sim.passport.vpcd import VpcdCard
+
+    host, port = _vpcd_address(vpcd_address)
+    card = VpcdCard(sims(env).chip(name), host, port)
+    try:
+        sock = card.connect()
+    except OSError as exc:
+        raise UserError(
+            f"cannot reach vpcd at {host}:{port} ({exc.strerror or exc}); is pcscd running "
+            "with vsmartcard-vpcd installed?"
+        ) from None
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        card.stop()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    click.echo(
+        f"passport {name} is in the virtual reader (vpcd {host}:{port}); Ctrl-C to take it out"
+    )
+    worker = threading.Thread(target=card.serve, args=(sock,), daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    finally:
+        card.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo(f"passport {name} taken out after {card.commands} commands")

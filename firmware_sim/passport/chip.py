@@ -43,8 +43,17 @@ log = logging.getLogger(__name__)
 EF_CARD_ACCESS = 0x011C
 MF = 0x3F00
 
-#: The ATR of a contactless ISO 14443 card as PC/SC readers report it (PC/SC part 3).
-ATR = bytes.fromhex("3B8880014D54434F53735601")
+
+def _contactless_atr(historical: bytes) -> bytes:
+    """The ATR a PC/SC reader reports for an ISO 14443-4 card (PC/SC part 3 §3.1.3.2.3)."""
+    body = bytes([0x80 | len(historical), 0x80, 0x01]) + historical
+    check = 0
+    for byte in body:
+        check ^= byte
+    return b"\x3b" + body + bytes([check])
+
+
+ATR = _contactless_atr(b"MRTD-sim")
 
 INS_SELECT = 0xA4
 INS_READ_BINARY = 0xB0
