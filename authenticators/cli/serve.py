@@ -64,6 +64,11 @@ EXAMPLE_REDIRECTS = ("http://127.0.0.1:8000/callback", "http://localhost:8000/ca
     help="Also let pages on ORIGIN (scheme://host[:port]) call the OIDC endpoints; "
     "clients' redirect URI origins always may.",
 )
+@click.option(
+    "--nemlogin-entity-id",
+    metavar="URI",
+    help="The NemLog-in (SAML) IdP's entityID (default: the issuer URL + /nemlogin).",
+)
 @pass_env
 @user_errors
 def serve(
@@ -77,6 +82,7 @@ def serve(
     default_level: str,
     oidc_clock: str,
     cors_origins: tuple[str, ...],
+    nemlogin_entity_id: str | None,
 ) -> None:
     """Run the login server until Ctrl-C: a local MitID broker for OIDC clients.
 
@@ -116,6 +122,7 @@ def serve(
         default_level=default_level,
         oidc_clock=oidc_clock,
         cors_origins=_origins(cors_origins),
+        nemlogin_entity_id=nemlogin_entity_id or "",
     )
     from authenticators.server.app import prepare_state
 
@@ -159,6 +166,8 @@ def serve(
 
     for broker in issuers(issuer_url):
         click.echo(f"  broker:      {broker['issuer']}  ({broker['title']})")
+    nemlogin_id = config.nemlogin_entity_id or f"{issuer_url}/nemlogin"
+    click.echo(f"  NemLog-in:   {issuer_url}/nemlogin/saml/metadata  (SAML IdP {nemlogin_id})")
     click.echo("Press Ctrl-C to stop.", nl=True)
     try:
         run(replace(config, admin_token=None), count)

@@ -26,6 +26,7 @@ from authenticators.server.brokers.server import (
     new_flow,
 )
 from authenticators.server.brokers.state import BrokerClient
+from authenticators.server.context import Services
 from authenticators.server.flows import FAILED, STEP, Flow
 from authenticators.server.http import ApiError
 from authenticators.server.stages import choose, methods_offered
@@ -59,7 +60,7 @@ def _simulate(
             "Simulation is not enabled for this client.",
             state,
         )
-    identity = _person(broker, sim)
+    identity = find_person(broker.services, sim)
     if identity is None:
         return error_redirect(
             grant.redirect_uri, "access_denied", "simulation: no such person.", state
@@ -88,7 +89,7 @@ def _simulate(
     if flow.stage != STEP or flow.transaction_id is None:
         return _failed(broker, flow, grant.redirect_uri, state)
     try:
-        _approve_on_phone(broker, flow.transaction_id)
+        approve_on_phone(broker.services, flow.transaction_id)
     except (ApiError, ProtocolError, CoreError, AppRefusal) as exc:
         services.flows.delete(flow.id)
         message = exc.description if isinstance(exc, ApiError) else exc.message
@@ -110,8 +111,9 @@ def _failed(broker: Broker, flow: Flow, redirect_uri: str, state: str | None) ->
     return error_redirect(redirect_uri, "access_denied", f"simulation: {reason}", state)
 
 
-def _person(broker: Broker, sim: Simulation) -> Identity | None:
-    identities = broker.services.identities
+def find_person(services: Services, sim: Simulation) -> Identity | None:
+    """The person a simulation names (uuid, user ID or CPR number), or None."""
+    identities = services.identities
     try:
         if sim.uuid is not None:
             return identities.by_uuid(sim.uuid)
@@ -122,12 +124,11 @@ def _person(broker: Broker, sim: Simulation) -> Identity | None:
     return next((i for i in identities.list() if i.cpr == sim.cpr), None)
 
 
-def _approve_on_phone(broker: Broker, transaction_id: str) -> None:
+def approve_on_phone(services: Services, transaction_id: str) -> None:
     """What ``POST /emulator/app/logins/{tx}/approve`` does: look at the screen, swipe."""
     from authenticators.app.inbox import StateExchange
     from authenticators.server.steps.app import _answering_phone, app_plugin
 
-    services = broker.services
     with services.store.transaction():
         phone = _answering_phone(services, transaction_id, None)
         session = StateExchange(services.store).session(transaction_id)

@@ -25,7 +25,7 @@ from authenticators.core.errors import CoreError
 from authenticators.protocol import Level
 from authenticators.server.api import admin_endpoint, off_loop
 from authenticators.server.context import Services
-from authenticators.server.flows import Flow, browser_digest
+from authenticators.server.flows import METHOD, ORGANISATION, STEP, USER_ID, Flow, browser_digest
 from authenticators.server.http import ApiError, Fields, read_form, read_json
 from authenticators.server.nemlogin import METADATA_PATH, SLO_PATH, SSO_PATH, oiosaml
 from authenticators.server.nemlogin.errors import SamlError, SamlErrorCode
@@ -33,11 +33,12 @@ from authenticators.server.oidc.endpoints import BROWSER_COOKIE
 from authenticators.server.oidc.models import Authentication
 from authenticators.server.pages.render import render
 from authenticators.server.pages.strings import pick_language
+from authenticators.server.stages import choose, methods_offered
 from authenticators.store import Schema
 
 if TYPE_CHECKING:  # pysaml2 is imported on the first SAML request, not at start-up
     from authenticators.server.nemlogin.idp import IdentityProvider, Login
-    from authenticators.server.nemlogin.messages import Incoming, ReplayGuard
+    from authenticators.server.nemlogin.messages import AuthnRequest, Incoming, ReplayGuard
     from authenticators.server.nemlogin.providers import ServiceProvider
 
 FINISHER = "nemlogin"
@@ -136,14 +137,13 @@ class NemLogin:
     def _sso(self, incoming: Incoming, cookie: str, lang: str) -> Response:
         from authenticators.server.nemlogin.messages import read_authn_request
 
-        services = self.services
         idp = self.idp()
         try:
             req = read_authn_request(idp, self.guard, incoming, self.message_clock.now())
         except SamlError as exc:
             return _refused(lang, exc)
         try:
-            level, professional = req.requirement(Level(services.config.default_level))
+            level, professional = req.requirement(Level(self.services.config.default_level))
             if req.is_passive:
                 raise SamlError(
                     SamlErrorCode.NO_PASSIVE,
@@ -151,6 +151,32 @@ class NemLogin:
                 )
         except SamlError as exc:
             return self._post_page(req.sp, req.acs.location, req.relay_state, req.id, error=exc)
+        if "simulation" in incoming.params:
+            return self._simulate(req, level, professional, incoming.params["simulation"], cookie)
+        return self._start(req, level, professional, cookie, lang)
+
+    def _start(
+        self,
+        req: AuthnRequest,
+        level: Level,
+        professional: bool,
+        cookie: str,
+        lang: str,
+        user_id: str | None = None,
+    ) -> Response:
+        """The login flow on the pages, with the finisher that answers the SP."""
+        flow = self._new_flow(req, level, professional, cookie, lang, user_id)
+        return RedirectResponse(f"/login/{flow.id}", status_code=303)
+
+    def _new_flow(
+        self,
+        req: AuthnRequest,
+        level: Level,
+        professional: bool,
+        cookie: str,
+        lang: str,
+        user_id: str | None,
+    ) -> Flow:
         params = [
             ("request_id", req.id),
             ("entity_id", req.sp.entity_id),
@@ -162,7 +188,10 @@ class NemLogin:
             params.append(("relay_state", req.relay_state))
         if req.app_switch is not None:
             params += [("app_switch_platform", req.app_switch[0])]
-        flow = services.flows.create(
+        identity_uuid = None
+        if user_id is not None:
+            identity_uuid = self.services.identities.get(user_id).uuid
+        return self.services.flows.create(
             browser=browser_digest(cookie),
             params=params,
             client_id=req.sp.entity_id,
@@ -173,8 +202,64 @@ class NemLogin:
             reference_text="",
             lang=lang,
             finisher=FINISHER,
+            hint_uuid=identity_uuid,
+            stage=METHOD if user_id else USER_ID,
+            user_id=user_id,
         )
-        return RedirectResponse(f"/login/{flow.id}", status_code=303)
+
+    def _simulate(
+        self, req: AuthnRequest, level: Level, professional: bool, value: str, cookie: str
+    ) -> Response:
+        """The no-UI path (``simulation=no-ui uuid:… | username:… | cpr:…``), for an SP
+        registered with ``--simulate`` only: the same login the pages run, the app approved by
+        the emulator as a person holding the phone to the screen would."""
+        from authenticators.server.brokers.base import BrokerError, simulation_of
+        from authenticators.server.brokers.simulation import approve_on_phone, find_person
+        from authenticators.server.login import act_organisation, act_step
+
+        services = self.services
+
+        def refuse(code: SamlErrorCode, message: str) -> Response:
+            error = SamlError(code, "simulation: " + message)
+            return self._post_page(req.sp, req.acs.location, req.relay_state, req.id, error=error)
+
+        if not req.sp.simulate:
+            return refuse(SamlErrorCode.UNSUPPORTED, "not enabled for this service provider")
+        try:
+            sim = simulation_of(value, None)
+        except BrokerError as exc:
+            return refuse(SamlErrorCode.MALFORMED, exc.description)
+        identity = find_person(services, sim)
+        if identity is None or (sim.cpr is not None and sim.cpr != identity.cpr):
+            return refuse(SamlErrorCode.AUTHN_FAILED, "no such person")
+        with services.store.transaction():
+            flow = self._new_flow(req, level, professional, cookie, "da", identity.user_id)
+            offered = [m for m in methods_offered(services, flow) if m["kind"] == sim.kind]
+            if offered:
+                choose(services, flow, offered[0])
+                services.flows.save(flow)
+        if not offered:
+            services.flows.delete(flow.id)
+            return refuse(SamlErrorCode.NO_AUTHN_CONTEXT, f"no {sim.kind} reaches the level")
+        if flow.stage != STEP or flow.transaction_id is None:
+            services.flows.delete(flow.id)
+            return refuse(SamlErrorCode.AUTHN_FAILED, flow.failure or "the login did not start")
+        try:
+            approve_on_phone(services, flow.transaction_id)
+        except Exception as exc:  # the app refused: no PIN to give, blocked, …
+            services.flows.delete(flow.id)
+            return refuse(SamlErrorCode.AUTHN_FAILED, getattr(exc, "message", type(exc).__name__))
+        with services.store.transaction():
+            response = act_step(services, flow, {})
+            if response is None and flow.stage == ORGANISATION:
+                first = flow.step_data["organisations"][0]["cvr"]
+                response = act_organisation(services, flow, {"cvr": first})
+            if response is None:
+                services.flows.save(flow)
+        if response is not None:
+            return response
+        services.flows.delete(flow.id)
+        return refuse(SamlErrorCode.AUTHN_FAILED, flow.failure or "not approved")
 
     # -- the end of the login ------------------------------------------------------------------
 

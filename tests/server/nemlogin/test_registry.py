@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import http.server
+import re
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,11 +58,33 @@ def test_metadata_asks_for_signed_requests_and_keeps_its_keys(tmp_path: Path) ->
     assert set(keys) == {"signing", "encryption"}
     assert keys["signing"] != keys["encryption"]
 
-    config = ServerConfig(state_dir=state, port=0, nemlogin_entity_id="urn:example:nemlogin")
-    with ServerThread(config) as server:
-        again = httpx.get(server.url + "/nemlogin/saml/metadata").text
-    assert SafeET.fromstring(again).get("entityID") == "urn:example:nemlogin"
-    assert certificates(again) == keys  # made once, kept in the state
+    # `serve` prints the metadata URL; the entityID is an option; the keys stay.
+    command = [sys.executable, "-m", "authenticators.cli", "--state", state, "serve"]
+    options = ["--port", "0", "--workers", "1", "--nemlogin-entity-id", "urn:example:nemlogin"]
+    proc = subprocess.Popen(
+        [*command, *options], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        printed = ""
+        while "NemLog-in:" not in printed:
+            line = proc.stdout.readline()
+            assert line, printed
+            printed += line
+        found = re.search(r"NemLog-in: +(\S+/nemlogin/saml/metadata) +\(SAML IdP (\S+)\)", printed)
+        assert found, printed
+        assert found.group(2) == "urn:example:nemlogin"
+        for _ in range(200):
+            try:
+                again = httpx.get(found.group(1), timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)
+    assert SafeET.fromstring(again.text).get("entityID") == "urn:example:nemlogin"
+    assert certificates(again.text) == keys  # made once, kept in the state
 
 
 @pytest.fixture
