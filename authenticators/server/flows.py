@@ -136,6 +136,16 @@ class FlowStore:
             return None
         return Flow.from_json(row["data"])
 
+    def with_transaction(self, transaction_id: str) -> Flow | None:
+        """The live flow whose step waits for ``transaction_id`` (a scan: for the rare case)."""
+        with self.store.read() as conn:
+            row = conn.execute(
+                "SELECT data FROM login_flows"
+                " WHERE json_extract(data, '$.transaction_id') = ? AND expires_at > ?",
+                (transaction_id, self.clock.now()),
+            ).fetchone()
+        return None if row is None else Flow.from_json(row["data"])
+
     def save(self, flow: Flow) -> None:
         with self.store.transaction() as conn:
             conn.execute("UPDATE login_flows SET data = ? WHERE id = ?", (flow.to_json(), flow.id))

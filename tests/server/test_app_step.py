@@ -13,6 +13,7 @@ from authenticators.server.runner import ServerThread
 from authenticators.server.testing import (
     BrowserLogin,
     Callback,
+    Emulator,
     EmulatorError,
     LoginFailed,
     Page,
@@ -250,7 +251,8 @@ def test_control_api_lists_pending_app_logins_and_refuses_nonsense(
     with pytest.raises(EmulatorError) as twice:
         emulator.app_approve(tx)
     assert twice.value.status == 409
-    assert tx not in {p["transaction_id"] for p in emulator.app_logins()}
+    # Answered, not yet collected by the login page: still open, and listed as such.
+    assert {p["transaction_id"]: p for p in emulator.app_logins()}[tx]["status"] == "answered"
     callback = mitid_browser.submit(page)
     assert isinstance(callback, Callback)
     assert callback.error == "access_denied"
@@ -341,3 +343,39 @@ def test_a_uuid_hint_goes_straight_to_the_persons_only_method(
         assert back.stage == "method"
     finally:
         browser.close()
+
+
+def test_an_answered_login_never_collected_is_listed_cancelled_or_superseded(
+    mitid_client: MitIDClient,
+    mitid_identity: MitIDIdentity,
+    mitid_browser: BrowserLogin,
+    mitid_emulator: Emulator,
+    mitid_server: MitIDServer,
+) -> None:
+    # Answered in the app, and the browser never comes back for it.
+    first = transaction_of(open_app_step(mitid_browser, mitid_client, mitid_identity))
+    mitid_emulator.app_approve(first)
+    listed = {p["transaction_id"]: p for p in mitid_emulator.app_logins()}
+    assert listed[first]["status"] == "answered"
+    # The same browser starts again: the new login takes the old one's place.
+    second = transaction_of(open_app_step(mitid_browser, mitid_client, mitid_identity))
+    assert second != first
+    open_now = {p["transaction_id"] for p in mitid_emulator.app_logins()}
+    assert first not in open_now
+    assert second in open_now
+    # Another browser is refused as parallel until the open login is cancelled.
+    other = BrowserLogin(mitid_server.url, mitid_emulator)
+    try:
+        request = mitid_client.authorization_request()
+        with pytest.raises(LoginFailed) as refused:
+            other.login(request.url, mitid_identity.user_id, kind="app")
+        assert refused.value.reason == "parallel_session"
+        assert mitid_emulator.call("POST", f"/emulator/app/logins/{second}/cancel") == {
+            "transaction_id": second,
+            "status": "cancelled",
+        }
+        assert second not in {p["transaction_id"] for p in mitid_emulator.app_logins()}
+        request = mitid_client.authorization_request()
+        assert other.login(request.url, mitid_identity.user_id, kind="app").code
+    finally:
+        other.close()

@@ -38,6 +38,7 @@ from authenticators.app.plugin import AppPlugin
 from authenticators.app.policy import FRAME_INTERVAL
 from authenticators.app.screen import LoginScreen
 from authenticators.core.errors import CoreError
+from authenticators.ct import bytes_eq
 from authenticators.protocol import ProtocolError, Reason
 from authenticators.server.api import admin_endpoint, off_loop, on_loop, path_param, services_of
 from authenticators.server.context import Services
@@ -67,6 +68,31 @@ def refusal_response(exc: AppRefusal) -> JSONResponse:
     return _json(
         {"error": "refused", "error_description": exc.message, "reason": exc.reason.value}, 409
     )
+
+
+def _supersede(services: Services, flow: Flow) -> None:
+    """A new app login from the browser that started the person's open one takes its place
+    (one at a time per person: it would be refused as parallel until the old one expired)."""
+    assert flow.user_id
+    now = services.clock.now()
+    StateExchange(services.store)  # the table exists
+    with services.store.read() as conn:
+        rows = conn.execute(
+            "SELECT a.transaction_id FROM app_logins a"
+            " JOIN identities i ON i.uuid = a.identity_uuid"
+            " WHERE i.user_id = ? AND a.status IN (?, ?) AND a.expires_at > ?",
+            (flow.user_id, SessionStatus.PENDING.value, SessionStatus.ANSWERED.value, now),
+        ).fetchall()
+    for row in rows:
+        owner = services.flows.with_transaction(row["transaction_id"])
+        if (
+            owner is not None
+            and owner.id != flow.id
+            and bytes_eq(owner.browser.encode("ascii"), flow.browser.encode("ascii"))
+        ):
+            services.login.abandon(
+                row["transaction_id"], "a new login from the same browser took its place"
+            )
 
 
 # -- the login screen as the page shows it -------------------------------------------------------
@@ -163,6 +189,7 @@ class AppStep:
         flow = ctx.flow
         assert flow.user_id
         services = ctx.services
+        _supersede(services, flow)
         challenge = begin_login(ctx, KIND)
         screen = LoginScreen(
             services.store,
@@ -291,6 +318,7 @@ class AppStep:
             Route("/emulator/app/logins", a(list_logins), methods=["GET"]),
             Route("/emulator/app/logins/{transaction_id}/approve", a(approve), methods=["POST"]),
             Route("/emulator/app/logins/{transaction_id}/reject", a(reject), methods=["POST"]),
+            Route("/emulator/app/logins/{transaction_id}/cancel", a(cancel), methods=["POST"]),
             Route("/emulator/app/apps/{app_id}/inbox", a(phone_inbox), methods=["GET"]),
             Route(
                 "/emulator/app/apps/{app_id}/requests/{transaction_id}",
@@ -395,8 +423,8 @@ async def list_logins(request: Request, services: Services) -> Response:
                 "SELECT a.transaction_id, i.user_id, t.requested_level FROM app_logins a"
                 " JOIN identities i ON i.uuid = a.identity_uuid"
                 " JOIN login_transactions t ON t.id = a.transaction_id"
-                " WHERE a.status = ? AND a.expires_at > ? ORDER BY a.created_at",
-                (SessionStatus.PENDING.value, now),
+                " WHERE a.status IN (?, ?) AND a.expires_at > ? ORDER BY a.created_at",
+                (SessionStatus.PENDING.value, SessionStatus.ANSWERED.value, now),
             ).fetchall()
         found = []
         for row in rows:
@@ -405,6 +433,7 @@ async def list_logins(request: Request, services: Services) -> Response:
             found.append(
                 {
                     "transaction_id": session.transaction_id,
+                    "status": session.status.value,
                     "user_id": row["user_id"],
                     "level": row["requested_level"],
                     "apps": list(session.apps),
@@ -508,6 +537,24 @@ async def approve(request: Request, services: Services) -> Response:
         return _json(await on_loop(quick_work))
     except AppRefusal as exc:
         return refusal_response(exc)
+
+
+async def cancel(request: Request, services: Services) -> Response:
+    """End an open app login (pending, or answered and never collected) as if the person
+    had left the login page: the phone can no longer answer, a new login is not parallel."""
+    transaction_id = path_param(request, "transaction_id")
+
+    def work() -> dict[str, Any]:
+        try:
+            session = StateExchange(services.store).session(transaction_id)
+        except ProtocolError:
+            raise ApiError(404, "not_found", f"no app login {transaction_id!r}") from None
+        if session.status not in (SessionStatus.PENDING, SessionStatus.ANSWERED):
+            raise ApiError(409, "conflict", f"app login {transaction_id} is {session.status.value}")
+        services.login.abandon(transaction_id, "cancelled through the control API")
+        return {"transaction_id": transaction_id, "status": "cancelled"}
+
+    return _json(await on_loop(work))
 
 
 async def reject(request: Request, services: Services) -> Response:
@@ -657,7 +704,7 @@ def openapi_paths() -> dict[str, Any]:
     return {
         "/emulator/app/logins": {
             "get": {
-                "summary": "Pending app logins (what the apps are asked to approve)",
+                "summary": "Open app logins: pending, or answered and not yet collected",
                 "responses": {"200": _ok(), **_err(401)},
             }
         },
@@ -682,6 +729,13 @@ def openapi_paths() -> dict[str, Any]:
                 "summary": "Reject in the app (the service gets access_denied)",
                 "requestBody": _body({"app_id": app_id}),
                 "responses": {"200": _ok("rejected"), **_err(400, 401, 404, 409, 413, 415)},
+            },
+        },
+        "/emulator/app/logins/{transaction_id}/cancel": {
+            "parameters": [tx],
+            "post": {
+                "summary": "End an open app login, as if the person had left the login page",
+                "responses": {"200": _ok("cancelled"), **_err(401, 404, 409)},
             },
         },
         "/emulator/app/apps/{app_id}/inbox": {
