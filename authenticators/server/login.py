@@ -30,7 +30,7 @@ from authenticators.server.flows import (
     Flow,
 )
 from authenticators.server.http import ApiError, read_form
-from authenticators.server.oidc.endpoints import AUTHORIZE, BROWSER_COOKIE
+from authenticators.server.oidc.endpoints import AUTHORIZE, BROWSER_COOKIE, with_issuer
 from authenticators.server.oidc.models import Authentication
 from authenticators.server.oidc.server import EmuRequest
 from authenticators.server.pages.render import render
@@ -393,11 +393,13 @@ def finish(services: Services, flow: Flow, auth: Authentication | None) -> Respo
 def _finish_oidc(services: Services, flow: Flow, auth: Authentication | None) -> Response:
     """Issue the code (or access_denied) through Authlib and send the browser back."""
     server = services.authorization_server
+    issuer: str | None = services.config.issuer_url  # named in the response (RFC 9207)
     uri = services.config.issuer_url + AUTHORIZE
     if flow.broker is not None:  # a broker dialect's issuer: its server, its claims
         from authenticators.server.brokers.server import finishing
 
         server, uri, auth = finishing(services, flow, auth)
+        issuer = None
     oreq = EmuRequest("GET", uri, {}, query=flow.params)
     services.flows.delete(flow.id)
     flow.stage = DONE
@@ -413,7 +415,7 @@ def _finish_oidc(services: Services, flow: Flow, auth: Authentication | None) ->
     except OAuth2Error as error:
         error.state = oreq.payload.state
         if error.redirect_uri:
-            return _see_other(server.handle_error_response(oreq, error))
+            return _see_other(with_issuer(server.handle_error_response(oreq, error), issuer))
         return render(
             "error.html",
             flow.lang,
@@ -423,7 +425,7 @@ def _finish_oidc(services: Services, flow: Flow, auth: Authentication | None) ->
             session_error=False,
         )
     grant.execute_hook("after_authorization_response", response)
-    return _see_other(response)
+    return _see_other(with_issuer(response, issuer))
 
 
 def _see_other(response: Response) -> Response:

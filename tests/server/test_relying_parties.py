@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import jwt as pyjwt
@@ -16,6 +17,7 @@ from authenticators.server.testing import BrowserLogin, Callback, Emulator, Page
 from tests.server.conftest import exchange, login
 
 HIGH = "urn:grn:authn:dk:mitid:high"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def _authorize(http: httpx.Client, client: MitIDClient, **params: str) -> httpx.Response:
@@ -170,3 +172,77 @@ def test_app_answers_need_no_body(
         headers={"Authorization": f"Bearer {mitid_server.admin_token}"},
     )
     assert rejected.status_code == 200, rejected.text
+
+
+def test_rfc8414_metadata_and_the_issuer_in_every_authorization_response(
+    http: httpx.Client,
+    mitid_client: MitIDClient,
+    mitid_identity: MitIDIdentity,
+    mitid_browser: BrowserLogin,
+    mitid_server: MitIDServer,
+) -> None:
+    from authlib.oauth2 import rfc8414, rfc9207
+
+    oauth_meta = http.get("/.well-known/oauth-authorization-server").json()
+    assert oauth_meta == http.get("/.well-known/openid-configuration").json()
+    assert oauth_meta["authorization_response_iss_parameter_supported"] is True
+    metadata = rfc8414.AuthorizationServerMetadata(oauth_meta)
+    metadata.validate_authorization_endpoint()
+    metadata.validate_token_endpoint()
+    metadata.validate_jwks_uri()
+    rfc9207.AuthorizationServerMetadata(
+        oauth_meta
+    ).validate_authorization_response_iss_parameter_supported()
+    _, callback = login(mitid_browser, mitid_client, mitid_identity)
+    assert callback.code
+    assert callback.params["iss"] == mitid_server.url
+    refused = Callback(_authorize(http, mitid_client, max_age="abc").headers["location"])
+    assert refused.error == "invalid_request"
+    assert "max_age" in refused.params["error_description"]
+    assert refused.params["iss"] == mitid_server.url
+    page = mitid_browser.open(mitid_client.authorization_request().url)
+    assert isinstance(page, Page)
+    cancelled = mitid_browser.cancel(page)
+    assert cancelled.error == "access_denied"
+    assert cancelled.params["iss"] == mitid_server.url
+
+
+def test_token_requests_rfc_6749_forbids_are_invalid_request(
+    http: httpx.Client,
+    mitid_client: MitIDClient,
+    mitid_identity: MitIDIdentity,
+    mitid_browser: BrowserLogin,
+    mitid_emulator: Emulator,
+) -> None:
+    request, callback = login(mitid_browser, mitid_client, mitid_identity)
+    code = callback.code or ""
+    form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", request.redirect_uri),
+        ("client_id", mitid_client.client_id),
+        ("code_verifier", request.code_verifier),
+    ]
+    cases = {
+        "missing grant_type": (form[1:], {}),
+        "repeated code": ([*form, ("code", code)], {}),
+        "basic and post": (
+            [*form, ("client_secret", "s")],
+            {"Authorization": "Basic " + "c2VjcmV0LWNsaWVudDpz"},
+        ),
+    }
+    for name, (sent, headers) in cases.items():
+        refused = http.post("/token", content=urlencode(sent), headers={**FORM, **headers})
+        assert refused.status_code == 400, name
+        assert refused.json()["error"] == "invalid_request", (name, refused.json())
+    # None of them used the code up.
+    assert exchange(http, mitid_client, request, code).status_code == 200
+
+
+def test_userinfo_without_credentials_is_a_bare_bearer_challenge(http: httpx.Client) -> None:
+    bare = http.get("/userinfo")
+    assert bare.status_code == 401
+    assert bare.headers["www-authenticate"] == "Bearer"
+    wrong = http.get("/userinfo", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    assert wrong.headers["www-authenticate"] == 'Bearer error="invalid_token"'

@@ -7,7 +7,8 @@ import binascii
 import secrets
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidScopeError, OAuth2Error
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, OAuth2Error
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -33,6 +34,7 @@ TOKEN = "/token"  # noqa: S105 - a path
 USERINFO = "/userinfo"
 JWKS = "/jwks"
 DISCOVERY = "/.well-known/openid-configuration"
+OAUTH_METADATA = "/.well-known/oauth-authorization-server"  # RFC 8414
 
 
 def discovery_document(services: Services) -> dict[str, Any]:
@@ -62,6 +64,7 @@ def discovery_document(services: Services) -> dict[str, Any]:
         "request_uri_parameter_supported": False,
         "prompt_values_supported": ["none", "login"],
         "ui_locales_supported": ["da", "en"],
+        "authorization_response_iss_parameter_supported": True,
         "emulator_control_api": issuer + "/emulator/openapi.json",
     }
 
@@ -174,6 +177,9 @@ def _authorize(
     try:
         if "openid" not in (data.get("scope") or "").split():
             raise InvalidScopeError("The scope must include 'openid' (an OpenID Connect login).")
+        max_age = data.get("max_age")
+        if max_age is not None and not (max_age.isdigit() and len(max_age) <= 10):
+            raise InvalidRequestError("'max_age' must be a whole number of seconds.")
         options = parse_options(data, Level(services.config.default_level))
     except OAuth2Error as error:
         error.redirect_uri = grant.redirect_uri
@@ -215,7 +221,7 @@ def _authorize_error(
 ) -> Response:
     if error.redirect_uri:
         response: Response = services.authorization_server.handle_error_response(oreq, error)
-        return response
+        return with_issuer(response, services.config.issuer_url)
     return render(
         "error.html",
         lang,
@@ -236,8 +242,32 @@ async def token(request: Request) -> Response:
     bad = _printable_ascii(form)
     if bad is not None:
         return error_response(400, "invalid_request", f"'{bad}' must be printable ASCII")
+    refused = token_request_problem(form, request.headers.get("authorization"))
+    if refused is not None:
+        return error_response(400, "invalid_request", refused)
     oreq = EmuRequest("POST", services.config.issuer_url + TOKEN, request.headers, form=form)
     response: Response = await on_loop(services.authorization_server.create_token_response, oreq)
+    return response
+
+
+def token_request_problem(form: list[tuple[str, str]], authorization: str | None) -> str | None:
+    """What RFC 6749 forbids in a token request that Authlib lets through, or None."""
+    names = [name for name, _ in form]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        return f"'{repeated[0]}' is sent more than once (RFC 6749 3.2)"
+    if "grant_type" not in names:
+        return "'grant_type' is missing"
+    if authorization and authorization.lower().startswith("basic ") and "client_secret" in names:
+        return "the client authenticates twice (Basic and client_secret); use one method"
+    return None
+
+
+def with_issuer(response: Response, issuer: str | None) -> Response:
+    """The authorization response, success or error, names the issuer (RFC 9207)."""
+    location = response.headers.get("location")
+    if location and issuer:
+        response.headers["location"] = add_params_to_uri(location, [("iss", issuer)])
     return response
 
 
@@ -269,6 +299,14 @@ async def userinfo(request: Request) -> Response:
         except ApiError as exc:
             return exc.response()
         access_token, scheme = form.get("access_token", ""), "bearer"
+    if not header and not access_token:
+        # No credentials at all: a bare challenge, no error code (RFC 6750 3.1).
+        return error_response(
+            401,
+            "invalid_request",
+            "send the access token as 'Authorization: Bearer TOKEN'",
+            {"WWW-Authenticate": "Bearer"},
+        )
     if scheme.lower() != "bearer" or not access_token or len(access_token) > 512:
         return error_response(
             401,
@@ -301,6 +339,7 @@ async def userinfo(request: Request) -> Response:
 def routes() -> list[BaseRoute]:
     return [
         cors_route(DISCOVERY, discovery, ["GET"]),
+        cors_route(OAUTH_METADATA, discovery, ["GET"]),
         cors_route(JWKS, jwks, ["GET"]),
         Route(AUTHORIZE, authorize, methods=["GET", "POST"]),
         cors_route(TOKEN, token, ["POST"]),
