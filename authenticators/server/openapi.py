@@ -338,6 +338,9 @@ def openapi_document(services: Services) -> dict[str, Any]:
     from authenticators.server.brokers.control import openapi_paths as broker_paths
 
     paths.update(broker_paths())
+    from authenticators.server.nemlogin.endpoints import openapi_paths as nemlogin_paths
+
+    paths.update(nemlogin_paths())
     return {
         "openapi": "3.0.3",
         "info": {

@@ -150,7 +150,9 @@ class NemLogin:
                     "the IdP keeps no session: every login asks the person (IsPassive)",
                 )
         except SamlError as exc:
-            return self._post_page(req.sp, req.acs.location, req.relay_state, req.id, error=exc)
+            return self._post_page(
+                req.sp, req.acs.location, req.relay_state, req.id, error=exc, lang=lang
+            )
         if "simulation" in incoming.params:
             return self._simulate(req, level, professional, incoming.params["simulation"], cookie)
         return self._start(req, level, professional, cookie, lang)
@@ -265,7 +267,7 @@ class NemLogin:
 
     def finish(self, services: Services, flow: Flow, auth: Authentication | None) -> Response:
         """The finisher: keep the outcome, send the browser to the answer page."""
-        data: dict[str, Any] = {"params": flow.params, "failure": flow.failure}
+        data: dict[str, Any] = {"params": flow.params, "failure": flow.failure, "lang": flow.lang}
         if auth is not None:
             data["auth"] = auth.to_json()
         answer = secrets.token_urlsafe(18)
@@ -305,6 +307,7 @@ class NemLogin:
             return _error_page(lang, 400, "session_lost", "This login has already ended.")
         data = json.loads(row["data"])
         params = dict(data["params"])
+        lang = data.get("lang") or lang
         sp = self.idp().providers.get(params["entity_id"])
         if sp is None:
             return _refused(
@@ -318,16 +321,16 @@ class NemLogin:
                 else SamlErrorCode.AUTHN_FAILED
             )
             error = SamlError(code, _failure_text(data.get("failure")))
-            return self._post_page(sp, acs, relay, request_id, error=error)
+            return self._post_page(sp, acs, relay, request_id, error=error, lang=lang)
         auth = Authentication.from_json(data["auth"])
         if Level(auth.level).rank < Level(params["level"]).rank:
             error = SamlError(SamlErrorCode.NO_AUTHN_CONTEXT, "the level asked for was not reached")
-            return self._post_page(sp, acs, relay, request_id, error=error)
+            return self._post_page(sp, acs, relay, request_id, error=error, lang=lang)
         try:
             identity = services.identities.by_uuid(auth.identity_uuid)
         except CoreError:
             error = SamlError(SamlErrorCode.AUTHN_FAILED, "the identity was removed")
-            return self._post_page(sp, acs, relay, request_id, error=error)
+            return self._post_page(sp, acs, relay, request_id, error=error, lang=lang)
         professional = bool(params.get("professional")) and auth.business
         login = Login(
             identity_uuid=identity.uuid,
@@ -337,7 +340,7 @@ class NemLogin:
             auth_time=auth.auth_time,
             session_index=secrets.token_urlsafe(18),
         )
-        return self._post_page(sp, acs, relay, request_id, login=login)
+        return self._post_page(sp, acs, relay, request_id, login=login, lang=lang)
 
     def _post_page(
         self,
@@ -348,6 +351,7 @@ class NemLogin:
         *,
         login: Login | None = None,
         error: SamlError | None = None,
+        lang: str = "da",
     ) -> Response:
         """The page that posts the Response to the SP (by script, or by a button without)."""
         idp = self.idp()
@@ -361,7 +365,7 @@ class NemLogin:
             fields["RelayState"] = relay_state
         return render(
             "saml_post.html",
-            "da",
+            lang,
             action=acs,
             fields=fields,
             service=sp.name,
@@ -455,6 +459,44 @@ class NemLogin:
             Route(SP_API, admin_endpoint(self.add_sp), methods=["POST"]),
             Route(SP_API, admin_endpoint(self.remove_sp), methods=["DELETE"]),
         ]
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The control API's SP registry, for the OpenAPI document."""
+    error = {"description": "refused", "content": {"application/json": {"schema": {}}}}
+    ok = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+    body = {
+        "type": "object",
+        "required": ["metadata"],
+        "additionalProperties": False,
+        "properties": {
+            "metadata": {"type": "string", "maxLength": 262144},
+            "name": {"type": "string", "maxLength": 200},
+            "simulate": {"type": "boolean"},
+        },
+    }
+    entity = {"name": "entity_id", "in": "query", "required": True, "schema": {"type": "string"}}
+    return {
+        SP_API: {
+            "get": {
+                "summary": "The NemLog-in IdP's service providers",
+                "responses": {"200": ok, "401": error},
+            },
+            "post": {
+                "summary": "Register (or replace) an SP from its SAML metadata",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": body}},
+                },
+                "responses": {"201": ok, "400": error, "401": error, "415": error},
+            },
+            "delete": {
+                "summary": "Remove an SP",
+                "parameters": [entity],
+                "responses": {"200": ok, "401": error, "404": error},
+            },
+        }
+    }
 
 
 def install(services: Services) -> list[BaseRoute]:

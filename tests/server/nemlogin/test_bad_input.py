@@ -136,3 +136,12 @@ def test_unknown_sp_and_unknown_acs(
     finally:
         stranger.close()
     refused(http.get(path_of(url)), "unknown_sp")
+
+
+def test_an_answer_page_for_no_login(http: httpx.Client) -> None:
+    refused(http.get("/nemlogin/saml/answer/no-such-answer"), "session_lost")
+
+
+def test_the_openapi_document_describes_the_sp_registry(http: httpx.Client) -> None:
+    paths = http.get("/emulator/openapi.json").json()["paths"]
+    assert set(paths["/emulator/nemlogin/sps"]) == {"get", "post", "delete"}

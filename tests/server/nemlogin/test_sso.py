@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from typing import Any
 
@@ -123,3 +124,28 @@ def test_answered_at_once_with_a_status(
     assert nemlogin_sp.status(answer.params["SAMLResponse"]) == (RESPONDER, STATUS + second)
     with pytest.raises(ValidationError):
         nemlogin_sp.validate(answer.params["SAMLResponse"], request_id)
+
+
+def test_an_authn_request_over_http_post_with_an_enveloped_signature(
+    mitid_server: MitIDServer,
+    nemlogin_sp: OIOSAMLServiceProvider,
+    mitid_browser: BrowserLogin,
+    mitid_identity: MitIDIdentity,
+) -> None:
+    request_id, info = nemlogin_sp.client.prepare_for_authenticate(
+        entityid=nemlogin_sp.idp_entity_id,
+        binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
+        sigalg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+        digest_alg="http://www.w3.org/2001/04/xmlenc#sha256",
+    )
+    form = re.search(r'name="SAMLRequest" value="([^"]+)"', info["data"])
+    assert form is not None
+    assert b"Signature" in base64.b64decode(form.group(1))
+    started = mitid_browser.http.post("/nemlogin/saml/sso", data={"SAMLRequest": form.group(1)})
+    assert started.status_code == 303
+    answer = mitid_browser.login(
+        mitid_server.url + started.headers["location"],
+        mitid_identity.user_id,
+        password=mitid_identity.password,
+    )
+    nemlogin_sp.validate(answer.params["SAMLResponse"], request_id)
