@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from authenticators.server.brokers.state import BrokerClient
 
 
+SIGNATORY_ROLES = {"signatory", "signer"}
+
+
 class BrokerError(Exception):
     """A request the broker refuses: ``error`` is its code (machine-readable), as it sends it.
 
@@ -101,6 +104,11 @@ class Person:
     @property
     def family_name(self) -> str:
         return self.identity.name.rsplit(" ", 1)[-1]
+
+    @property
+    def signatory(self) -> bool:
+        """A business login by someone who may sign for the company (role signatory/signer)."""
+        return self.auth.business and bool(SIGNATORY_ROLES & set(self.auth.roles))
 
     @property
     def protected(self) -> bool:

@@ -2,7 +2,8 @@
 
 ``GET /emulator/brokers`` lists every issuer; ``GET|POST /emulator/brokers/{broker}/clients`` and
 ``DELETE /emulator/brokers/{broker}/clients/{client_id}`` keep a broker's clients, with the two
-per-client options brokers set: ``simulate`` (the no-UI path) and ``long_claims``.
+per-client options brokers set: ``simulate`` (the no-UI path) and ``long_claims``;
+``PUT /emulator/brokers/persons/{uuid}`` marks a person as name and address protected.
 """
 
 from __future__ import annotations
@@ -106,8 +107,23 @@ async def delete_client(request: Request, services: Services) -> Response:
     return _json({"deleted": client_id})
 
 
+async def set_person(request: Request, services: Services) -> Response:
+    """``{"protected": true}``: the person has name and address protection (as CPR records)."""
+    identity_uuid = path_param(request, "uuid")
+    fields = Fields(await read_json(request, services.config.body_limit), {"protected"})
+    protected = fields.flag("protected")
+
+    def work() -> dict[str, Any]:
+        identity = services.identities.by_uuid(identity_uuid)
+        brokers_of(services).persons.set_protected(identity.uuid, protected)
+        return {"uuid": identity.uuid, "protected": protected}
+
+    return _json(await off_loop(work))
+
+
 def routes() -> list[BaseRoute]:
     return [
+        Route("/emulator/brokers/persons/{uuid}", admin_endpoint(set_person), methods=["PUT"]),
         Route("/emulator/brokers", admin_endpoint(list_brokers), methods=["GET"]),
         Route(
             "/emulator/brokers/{broker}/clients",
@@ -157,6 +173,36 @@ def openapi_paths() -> dict[str, Any]:
         },
     }
     return {
+        "/emulator/brokers/persons/{uuid}": {
+            "parameters": [
+                {
+                    "name": "uuid",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+                }
+            ],
+            "put": {
+                "summary": "What brokers know of a person beyond MitID (name and address "
+                "protection)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "properties": {"protected": {"type": "boolean"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": ok,
+                    **{str(c): error for c in (400, 401, 404, 413, 415)},
+                },
+            },
+        },
         "/emulator/brokers": {
             "get": {"summary": "The broker issuers", "responses": {"200": ok, "401": error}}
         },

@@ -119,7 +119,7 @@ class Idura(Dialect):
         method = METHOD_NAMES.get(person.detail("kind"), "pwd" if reached is Level.LOW else "chip")
         claims: dict[str, Any] = {
             "identityscheme": "dkmitid",
-            "authenticationtype": Level(auth.level).acr,
+            "authenticationtype": auth.acr,
             "authenticationmethod": ":".join([method, str(epoch_ms(auth.auth_time)), *levels]),
             "authenticationinstant": iso_utc(auth.auth_time),
             "nameidentifier": pseudonym.hex,
@@ -130,7 +130,7 @@ class Idura(Dialect):
             "aal": levels[2],
             "fal": levels[3],
         }
-        signatory = auth.business and "signatory" in auth.roles
+        signatory = person.signatory
         if auth.business and not signatory:
             claims["uuid"] = person.professional_uuid()
             claims["employee"] = "true"

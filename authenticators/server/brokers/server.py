@@ -25,10 +25,17 @@ from authenticators.protocol import Action
 from authenticators.server.api import on_loop, services_of
 from authenticators.server.brokers import issuer_path, mounts
 from authenticators.server.brokers.base import BrokerError, BrokerRequest, Dialect, Person
-from authenticators.server.brokers.state import ALG, BrokerClient, BrokerClients, BrokerKeys
+from authenticators.server.brokers.state import (
+    ALG,
+    BrokerClient,
+    BrokerClients,
+    BrokerKeys,
+    BrokerPersons,
+)
 from authenticators.server.clients import OIDCClient
 from authenticators.server.flows import METHOD, USER_ID, Flow, browser_digest
 from authenticators.server.http import ApiError, error_response, query_pairs, read_form
+from authenticators.server.oidc.cors import client_origins, cors_route
 from authenticators.server.oidc.endpoints import (
     BROWSER_COOKIE,
     _check_basic_header,
@@ -84,6 +91,7 @@ class BrokerState:
     def __init__(self, services: Services) -> None:
         self.clients = BrokerClients(services.store, services.clock)
         self.keys = BrokerKeys(services.store, services.clock)
+        self.persons = BrokerPersons(services.store)
         self.mounted = {mount: Broker(services, mount, self) for mount in mounts()}
 
 
@@ -446,18 +454,32 @@ def _at(endpoint: Endpoint, mount: str) -> Callable[[Request], Awaitable[Respons
     return bound
 
 
+def _origins_of(mount: str) -> Callable[[Services, str], bool]:
+    """CORS at a broker: its clients' redirect URI origins, and the configured ones."""
+    name = mounts()[mount].name
+
+    def allowed(services: Services, origin: str) -> bool:
+        if origin in services.config.cors_origins:
+            return True
+        clients = brokers_of(services).clients.list(name)
+        return any(origin in client_origins(c.redirect_uris) for c in clients)
+
+    return allowed
+
+
 def routes() -> list[BaseRoute]:
     """Each mount's discovery, JWKS, authorize, token and userinfo at its dialect's paths."""
     found: list[BaseRoute] = []
     for mount, dialect in mounts().items():
         base = issuer_path(mount)
         paths = dialect.paths
+        origins = _origins_of(mount)
         found += [
-            Route(base + paths.discovery, _at(discovery, mount), methods=["GET"]),
-            Route(base + paths.jwks, _at(jwks, mount), methods=["GET"]),
+            cors_route(base + paths.discovery, _at(discovery, mount), ["GET"], origins),
+            cors_route(base + paths.jwks, _at(jwks, mount), ["GET"], origins),
             Route(base + paths.authorize, _at(authorize, mount), methods=["GET", "POST"]),
-            Route(base + paths.token, _at(token, mount), methods=["POST"]),
-            Route(base + paths.userinfo, _at(userinfo, mount), methods=["GET", "POST"]),
+            cors_route(base + paths.token, _at(token, mount), ["POST"], origins),
+            cors_route(base + paths.userinfo, _at(userinfo, mount), ["GET", "POST"], origins),
         ]
     return found
 
@@ -481,6 +503,7 @@ def finishing(
         "session_id": secrets.token_hex(16),
         "cpr_source": str(flow.broker_data.get("cpr_source") or "database"),
         "kind": flow.kind or "",
+        "protected": "true" if broker.state.persons.protected(auth.identity_uuid) else "false",
     }
     return (
         broker.oauth,

@@ -181,7 +181,7 @@ class Signaturgruppen(Dialect):
             claims["nemlogin.cpr_uuid"] = identity.uuid
             if "ssn" in scopes and identity.cpr:
                 claims["nemlogin.cpr"] = identity.cpr
-            claims["nemlogin.auth_to_repr"] = "signatory" in auth.roles
+            claims["nemlogin.auth_to_repr"] = person.signatory
         return claims
 
 

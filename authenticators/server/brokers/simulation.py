@@ -27,7 +27,7 @@ from authenticators.server.brokers.server import (
 )
 from authenticators.server.brokers.state import BrokerClient
 from authenticators.server.context import Services
-from authenticators.server.flows import FAILED, STEP, Flow
+from authenticators.server.flows import FAILED, ORGANISATION, STEP, Flow
 from authenticators.server.http import ApiError
 from authenticators.server.stages import choose, methods_offered
 
@@ -102,6 +102,14 @@ def _simulate(
             services.flows.save(flow)
     if response is not None:
         return response
+    if flow.stage == ORGANISATION:  # a person acting for several companies names one
+        services.flows.delete(flow.id)
+        return error_redirect(
+            grant.redirect_uri,
+            "access_denied",
+            "simulation: the person acts for several companies; name one (vatid).",
+            state,
+        )
     return _failed(broker, flow, grant.redirect_uri, state)
 
 

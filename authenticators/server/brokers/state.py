@@ -48,7 +48,13 @@ SCHEMA = Schema(
             jwk TEXT NOT NULL,
             created_at REAL NOT NULL
         )
+        """,
         """
+        CREATE TABLE broker_persons (
+            identity_uuid TEXT PRIMARY KEY,
+            protected INTEGER NOT NULL
+        )
+        """,
     ],
 )
 
@@ -222,3 +228,25 @@ class BrokerKeys:
     def jwks(self, broker: str) -> dict[str, Any]:
         public = self.key(broker).as_dict(private=False)
         return {"keys": [{k: public[k] for k in ("kty", "kid", "use", "alg", "n", "e")}]}
+
+
+class BrokerPersons:
+    """What brokers know of a person beyond MitID: name and address protection (from CPR)."""
+
+    def __init__(self, store: Store) -> None:
+        store.ensure(SCHEMA)
+        self.store = store
+
+    def set_protected(self, identity_uuid: str, protected: bool) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO broker_persons (identity_uuid, protected) VALUES (?, ?)",
+                (identity_uuid, int(protected)),
+            )
+
+    def protected(self, identity_uuid: str) -> bool:
+        with self.store.read() as conn:
+            row = conn.execute(
+                "SELECT protected FROM broker_persons WHERE identity_uuid = ?", (identity_uuid,)
+            ).fetchone()
+        return row is not None and bool(row["protected"])

@@ -146,3 +146,19 @@ def test_cpr_match_when_ssn_is_asked_for(
     prefilled = client.authorization_request("openid ssn", login_hint=f"sub:{cpr}")
     callback = mitid_browser.login(prefilled.url, mitid_identity.user_id, kind="app")
     assert redeem(client, prefilled, callback).id_token["cprNumberIdentifier"] == cpr
+
+
+def test_cors_for_the_clients_origins(mitid_broker_client: Make) -> None:
+    client = mitid_broker_client("idura")
+    preflight = {"Access-Control-Request-Method": "POST"}
+    allowed = httpx.options(
+        client.issuer + "/oauth2/token", headers={"Origin": "http://127.0.0.1:9", **preflight}
+    )
+    assert allowed.status_code == 204
+    assert allowed.headers["access-control-allow-origin"] == "http://127.0.0.1:9"
+    other = httpx.options(
+        client.issuer + "/oauth2/token", headers={"Origin": "https://evil.example", **preflight}
+    )
+    assert other.status_code == 403
+    jwks = httpx.get(client.issuer + "/.well-known/jwks", headers={"Origin": "http://127.0.0.1:9"})
+    assert jwks.headers["access-control-allow-origin"] == "http://127.0.0.1:9"
