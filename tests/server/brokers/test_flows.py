@@ -123,7 +123,8 @@ def test_the_app_shows_the_reference_text_and_action(
     assert isinstance(page, Page)
     assert page.form is not None
     app = next(c for c in page.form.choices["method"] if c.startswith("app:"))
-    mitid_browser.submit(page, method=app)
+    step = mitid_browser.submit(page, method=app)
+    assert isinstance(step, Page)
     shown = [
         login
         for login in mitid_server.emulator.app_logins()
@@ -131,3 +132,9 @@ def test_the_app_shows_the_reference_text_and_action(
     ]
     assert shown[0]["reference_text"] == {"header": "SIGN", "body": "Underskriv lejekontrakt ½"}
     assert shown[0]["service_provider"] == "Test Service"
+    mitid_browser.cancel(step)  # the push is taken back: no login left waiting on the server
+    assert not [
+        login
+        for login in mitid_server.emulator.app_logins()
+        if login["user_id"] == mitid_identity.user_id
+    ]
