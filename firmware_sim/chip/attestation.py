@@ -11,7 +11,7 @@ want to verify the chain get the root from :attr:`BatchAttestation.root_der`.
 from __future__ import annotations
 
 import datetime
-import uuid
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,26 +21,23 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from firmware_sim.chip import cbor
-from firmware_sim.chip.state import StateBackend
+from firmware_sim.chip.models import DEFAULT_MODEL, Model
+from firmware_sim.chip.state import ChipState, StateBackend
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "BatchAttestation",
+    "Model",
+    "batch_for",
+    "enterprise_for",
+    "none_statement",
+]
 
 OID_FIDO_AAGUID = ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
 OID_FIDO_TRANSPORTS = ObjectIdentifier("1.3.6.1.4.1.45724.2.1.1")
 
 _NOT_BEFORE = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 _NOT_AFTER = datetime.datetime(2049, 12, 31, tzinfo=datetime.UTC)
-
-
-@dataclass(frozen=True)
-class Model:
-    """A simulated product: what getInfo and the attestation certificate say about it."""
-
-    name: str = "MitID Emulated Chip"
-    aaguid: bytes = uuid.UUID("6d697469-642d-656d-752d-636869703031").bytes
-    vendor: str = "mitid-emulator"
-    firmware_version: int = 0x00010000
-
-
-DEFAULT_MODEL = Model()
 
 
 @dataclass(frozen=True)
@@ -75,11 +72,22 @@ def batch_for(model: Model, backend: StateBackend) -> BatchAttestation:
     return BatchAttestation(key=private, cert_der=decoded["cert"], root_der=decoded["root"])
 
 
+def enterprise_for(model: Model, state: ChipState) -> BatchAttestation:
+    """One device's enterprise attestation (CTAP 2.1 §7.1): a key and certificate of its own,
+    which may identify the device, unlike the batch's."""
+    serial = secrets.token_hex(8)
+    material = state.enterprise_material(lambda: _generate(model, f"enterprise {serial}"))
+    decoded = cbor.decode(material)
+    private = serialization.load_der_private_key(decoded["key"], password=None)
+    assert isinstance(private, ec.EllipticCurvePrivateKey)
+    return BatchAttestation(key=private, cert_der=decoded["cert"], root_der=decoded["root"])
+
+
 def _model_key(model: Model) -> str:
     return f"{model.name}/{model.aaguid.hex()}"
 
 
-def _generate(model: Model) -> bytes:
+def _generate(model: Model, batch: str = "batch 1") -> bytes:
     root_key = ec.generate_private_key(ec.SECP256R1())
     root_name = x509.Name(
         [
@@ -119,7 +127,7 @@ def _generate(model: Model) -> bytes:
             x509.NameAttribute(NameOID.COUNTRY_NAME, "DK"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, model.vendor),
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Authenticator Attestation"),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{model.name} batch 1"),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{model.name} {batch}"),
         ]
     )
     usb_transport = b"\x03\x02\x05\x20"  # BIT STRING: bit 2 (USB) set

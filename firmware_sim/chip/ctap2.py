@@ -13,15 +13,20 @@ import secrets
 import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 from authenticators.clock import Clock
 from authenticators.ct import bytes_eq
 from firmware_sim.chip import cbor
-from firmware_sim.chip.attestation import BatchAttestation, Model, none_statement
+from firmware_sim.chip.attestation import (
+    BatchAttestation,
+    Model,
+    enterprise_for,
+    none_statement,
+)
 from firmware_sim.chip.credentials import (
     MAX_CRED_BLOB_LENGTH,
-    SUPPORTED_ALGORITHMS,
     Credential,
     CredentialVault,
 )
@@ -30,9 +35,11 @@ from firmware_sim.chip.extensions import (
     CRED_PROTECT_OPTIONAL,
     CRED_PROTECT_OPTIONAL_WITH_LIST,
     CRED_PROTECT_REQUIRED,
-    SUPPORTED,
     GetAssertionExtensions,
+    HmacRequest,
     MakeCredentialExtensions,
+    check_hmac_secret,
+    hmac_secret_output,
 )
 from firmware_sim.chip.pin import (
     PERM_ACFG,
@@ -47,17 +54,172 @@ from firmware_sim.chip.state import ChipState
 
 log = logging.getLogger(__name__)
 
-CMD_MAKE_CREDENTIAL = 0x01
-CMD_GET_ASSERTION = 0x02
-CMD_GET_INFO = 0x04
-CMD_CLIENT_PIN = 0x06
-CMD_RESET = 0x07
-CMD_GET_NEXT_ASSERTION = 0x08
-CMD_CREDENTIAL_MANAGEMENT = 0x0A
-CMD_SELECTION = 0x0B
-CMD_LARGE_BLOBS = 0x0C
-CMD_CONFIG = 0x0D
-CMD_CREDENTIAL_MANAGEMENT_PRE = 0x41
+
+class Cmd(IntEnum):
+    """authenticatorAPI command bytes (CTAP 2.1 §6)."""
+
+    MAKE_CREDENTIAL = 0x01
+    GET_ASSERTION = 0x02
+    GET_INFO = 0x04
+    CLIENT_PIN = 0x06
+    RESET = 0x07
+    GET_NEXT_ASSERTION = 0x08
+    CREDENTIAL_MANAGEMENT = 0x0A
+    SELECTION = 0x0B
+    LARGE_BLOBS = 0x0C
+    CONFIG = 0x0D
+    CREDENTIAL_MANAGEMENT_PRE = 0x41
+
+
+class MakeCredential(IntEnum):
+    """authenticatorMakeCredential parameters (§6.1)."""
+
+    CLIENT_DATA_HASH = 0x01
+    RP = 0x02
+    USER = 0x03
+    PUB_KEY_CRED_PARAMS = 0x04
+    EXCLUDE_LIST = 0x05
+    EXTENSIONS = 0x06
+    OPTIONS = 0x07
+    PIN_UV_AUTH_PARAM = 0x08
+    PIN_UV_AUTH_PROTOCOL = 0x09
+    ENTERPRISE_ATTESTATION = 0x0A
+
+
+class MakeCredentialResponse(IntEnum):
+    FMT = 0x01
+    AUTH_DATA = 0x02
+    ATT_STMT = 0x03
+    EP_ATT = 0x04
+    LARGE_BLOB_KEY = 0x05
+
+
+class GetAssertion(IntEnum):
+    """authenticatorGetAssertion parameters (§6.2)."""
+
+    RP_ID = 0x01
+    CLIENT_DATA_HASH = 0x02
+    ALLOW_LIST = 0x03
+    EXTENSIONS = 0x04
+    OPTIONS = 0x05
+    PIN_UV_AUTH_PARAM = 0x06
+    PIN_UV_AUTH_PROTOCOL = 0x07
+
+
+class GetAssertionResponse(IntEnum):
+    CREDENTIAL = 0x01
+    AUTH_DATA = 0x02
+    SIGNATURE = 0x03
+    USER = 0x04
+    NUMBER_OF_CREDENTIALS = 0x05
+    LARGE_BLOB_KEY = 0x07
+
+
+class Info(IntEnum):
+    """authenticatorGetInfo response members (§6.4, with CTAP 2.2's)."""
+
+    VERSIONS = 0x01
+    EXTENSIONS = 0x02
+    AAGUID = 0x03
+    OPTIONS = 0x04
+    MAX_MSG_SIZE = 0x05
+    PIN_UV_AUTH_PROTOCOLS = 0x06
+    MAX_CREDENTIAL_COUNT_IN_LIST = 0x07
+    MAX_CREDENTIAL_ID_LENGTH = 0x08
+    TRANSPORTS = 0x09
+    ALGORITHMS = 0x0A
+    MAX_SERIALIZED_LARGE_BLOB_ARRAY = 0x0B
+    FORCE_PIN_CHANGE = 0x0C
+    MIN_PIN_LENGTH = 0x0D
+    FIRMWARE_VERSION = 0x0E
+    MAX_CRED_BLOB_LENGTH = 0x0F
+    MAX_RP_IDS_FOR_SET_MIN_PIN_LENGTH = 0x10
+    REMAINING_DISCOVERABLE_CREDENTIALS = 0x14
+
+
+class CredentialManagement(IntEnum):
+    """authenticatorCredentialManagement parameters (§6.8)."""
+
+    SUB_COMMAND = 0x01
+    SUB_COMMAND_PARAMS = 0x02
+    PIN_UV_AUTH_PROTOCOL = 0x03
+    PIN_UV_AUTH_PARAM = 0x04
+
+
+class CredentialManagementSub(IntEnum):
+    GET_CREDS_METADATA = 0x01
+    ENUMERATE_RPS_BEGIN = 0x02
+    ENUMERATE_RPS_NEXT = 0x03
+    ENUMERATE_CREDENTIALS_BEGIN = 0x04
+    ENUMERATE_CREDENTIALS_NEXT = 0x05
+    DELETE_CREDENTIAL = 0x06
+    UPDATE_USER_INFORMATION = 0x07
+
+
+class CredentialManagementParam(IntEnum):
+    RP_ID_HASH = 0x01
+    CREDENTIAL_ID = 0x02
+    USER = 0x03
+
+
+class CredentialManagementResponse(IntEnum):
+    EXISTING_RESIDENT_CREDENTIALS_COUNT = 0x01
+    MAX_POSSIBLE_REMAINING_RESIDENT_CREDENTIALS_COUNT = 0x02
+    RP = 0x03
+    RP_ID_HASH = 0x04
+    TOTAL_RPS = 0x05
+    USER = 0x06
+    CREDENTIAL_ID = 0x07
+    PUBLIC_KEY = 0x08
+    TOTAL_CREDENTIALS = 0x09
+    CRED_PROTECT = 0x0A
+    LARGE_BLOB_KEY = 0x0B
+    THIRD_PARTY_PAYMENT = 0x0C
+
+
+class LargeBlobs(IntEnum):
+    """authenticatorLargeBlobs parameters (§6.10)."""
+
+    GET = 0x01
+    SET = 0x02
+    OFFSET = 0x03
+    LENGTH = 0x04
+    PIN_UV_AUTH_PARAM = 0x05
+    PIN_UV_AUTH_PROTOCOL = 0x06
+
+
+class LargeBlobsResponse(IntEnum):
+    CONFIG = 0x01
+
+
+class Config(IntEnum):
+    """authenticatorConfig parameters (§6.11)."""
+
+    SUB_COMMAND = 0x01
+    SUB_COMMAND_PARAMS = 0x02
+    PIN_UV_AUTH_PROTOCOL = 0x03
+    PIN_UV_AUTH_PARAM = 0x04
+
+
+class ConfigSub(IntEnum):
+    ENABLE_ENTERPRISE_ATTESTATION = 0x01
+    TOGGLE_ALWAYS_UV = 0x02
+    SET_MIN_PIN_LENGTH = 0x03
+
+
+class SetMinPinLength(IntEnum):
+    NEW_MIN_PIN_LENGTH = 0x01
+    MIN_PIN_LENGTH_RP_IDS = 0x02
+    FORCE_CHANGE_PIN = 0x03
+
+
+_SUBS = frozenset(int(sub) for sub in CredentialManagementSub)
+#: Read-only credentialManagement subcommands, which a persistent token may authorise.
+_READ_ONLY_SUBS = (
+    CredentialManagementSub.GET_CREDS_METADATA,
+    CredentialManagementSub.ENUMERATE_RPS_BEGIN,
+    CredentialManagementSub.ENUMERATE_CREDENTIALS_BEGIN,
+)
 
 FLAG_UP = 0x01
 FLAG_UV = 0x04
@@ -66,10 +228,7 @@ FLAG_ED = 0x80
 
 RESET_WINDOW = 10.0
 NEXT_ASSERTION_WINDOW = 30.0
-MAX_CREDENTIALS_IN_LIST = 16
-MAX_CREDENTIAL_ID_LENGTH = 128
 MAX_USER_ID_LENGTH = 64
-MAX_RP_IDS_FOR_MIN_PIN = 8
 #: The empty serialized large-blob array: CBOR [] followed by LEFT(SHA-256([]), 16).
 EMPTY_LARGE_BLOB = bytes.fromhex("8076be8b528d0075f7aae98d6fa57a6d3c")
 
@@ -94,7 +253,7 @@ class _AssertionQueue:
     client_data_hash: bytes
     flags: int
     extensions: GetAssertionExtensions = field(repr=False)
-    hmac_request: tuple[Any, bytes, bytes] | None = field(repr=False)
+    hmac_request: HmacRequest | None = field(repr=False)
     uv: bool
     started: float
     total: int
@@ -183,26 +342,32 @@ class Authenticator:
         self.clock = clock
         self.batch = batch
         self.options = options
+        self.model = options.model
         self.booted_at = clock.monotonic()
         self._assertions: _AssertionQueue | None = None
         self._enumeration: _Enumeration | None = None
         self._blob_write: _BlobWrite | None = None
-        self._handlers: dict[int, Callable[[Mapping[Any, Any], Activity], dict[Any, Any]]] = {
-            CMD_MAKE_CREDENTIAL: self.make_credential,
-            CMD_GET_ASSERTION: self.get_assertion,
-            CMD_GET_INFO: self.get_info,
-            CMD_CLIENT_PIN: self.client_pin_command,
-            CMD_RESET: self.reset,
-            CMD_GET_NEXT_ASSERTION: self.get_next_assertion,
-            CMD_CREDENTIAL_MANAGEMENT: self.credential_management,
-            CMD_CREDENTIAL_MANAGEMENT_PRE: self.credential_management,
-            CMD_SELECTION: self.selection,
-            CMD_LARGE_BLOBS: self.large_blobs,
-            CMD_CONFIG: self.config,
+        model = self.model
+        handlers: dict[int, Callable[[Mapping[Any, Any], Activity], dict[Any, Any]]] = {
+            Cmd.MAKE_CREDENTIAL: self.make_credential,
+            Cmd.GET_ASSERTION: self.get_assertion,
+            Cmd.GET_INFO: self.get_info,
+            Cmd.CLIENT_PIN: self.client_pin_command,
+            Cmd.RESET: self.reset,
+            Cmd.GET_NEXT_ASSERTION: self.get_next_assertion,
+            Cmd.CREDENTIAL_MANAGEMENT_PRE: self.credential_management_pre,
+            Cmd.SELECTION: self.selection,
         }
+        if model.credential_management:
+            handlers[Cmd.CREDENTIAL_MANAGEMENT] = self.credential_management
+        if model.large_blobs:
+            handlers[Cmd.LARGE_BLOBS] = self.large_blobs
+        if model.config:
+            handlers[Cmd.CONFIG] = self.config
+        self._handlers = handlers if model.ctap2 else {}
 
     def __repr__(self) -> str:
-        return f"Authenticator(model={self.options.model.name!r})"
+        return f"Authenticator(model={self.model.key!r})"
 
     def power_up(self) -> None:
         """Per-boot state starts afresh and the 10-second reset window opens again."""
@@ -225,9 +390,9 @@ class Authenticator:
             params: Any = cbor.decode(request[1:]) if len(request) > 1 else {}
             if not isinstance(params, dict):
                 raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "request is not a map")
-            if request[0] != CMD_GET_NEXT_ASSERTION:
+            if request[0] != Cmd.GET_NEXT_ASSERTION:
                 self._assertions = None
-            if request[0] not in (CMD_CREDENTIAL_MANAGEMENT, CMD_CREDENTIAL_MANAGEMENT_PRE):
+            if request[0] not in (Cmd.CREDENTIAL_MANAGEMENT, Cmd.CREDENTIAL_MANAGEMENT_PRE):
                 self._enumeration = None
             result = handler(params, activity)
         except ChipError as exc:
@@ -243,49 +408,98 @@ class Authenticator:
         return max(self.options.resident_capacity - len(self.state.residents), 0)
 
     def get_info(self, params: Mapping[Any, Any], activity: Activity) -> dict[Any, Any]:
+        model = self.model
         always_uv = self.state.always_uv
-        versions = ["FIDO_2_0", "FIDO_2_1"] if always_uv else ["U2F_V2", "FIDO_2_0", "FIDO_2_1"]
-        return {
-            0x01: versions,
-            0x02: list(SUPPORTED),
-            0x03: self.options.model.aaguid,
-            0x04: {
-                "rk": True,
-                "up": True,
-                "plat": False,
-                "clientPin": self.client_pin.is_set,
-                "credMgmt": True,
-                "largeBlobs": True,
-                "pinUvAuthToken": True,
-                "setMinPINLength": True,
-                "makeCredUvNotRqd": not always_uv,
-                "authnrCfg": True,
-                "alwaysUv": always_uv,
-            },
-            0x05: self.options.max_msg_size,
-            0x06: [2, 1],
-            0x07: MAX_CREDENTIALS_IN_LIST,
-            0x08: MAX_CREDENTIAL_ID_LENGTH,
-            0x09: ["usb"],
-            0x0A: [{"alg": alg, "type": "public-key"} for alg in SUPPORTED_ALGORITHMS],
-            0x0B: self.options.max_large_blob,
-            0x0C: self.state.force_pin_change,
-            0x0D: self.state.min_pin_length,
-            0x0E: self.options.model.firmware_version,
-            0x0F: MAX_CRED_BLOB_LENGTH,
-            0x10: MAX_RP_IDS_FOR_MIN_PIN,
-            0x14: self.remaining_resident(),
+        versions = [v for v in model.versions if not (always_uv and v == "U2F_V2")]
+        options: dict[str, bool] = {"rk": True, "up": True, "plat": False}
+        if model.pin_protocols:
+            options["clientPin"] = self.client_pin.is_set
+        if model.credential_management:
+            options["credMgmt"] = True
+        else:
+            options["credentialMgmtPreview"] = True
+        if model.large_blobs:
+            options["largeBlobs"] = True
+        if model.permissions:
+            options["pinUvAuthToken"] = True
+        if model.config:
+            options["setMinPINLength"] = True
+            options["authnrCfg"] = True
+            options["alwaysUv"] = always_uv
+        if model.make_cred_uv_not_required:
+            options["makeCredUvNotRqd"] = not always_uv
+        if model.enterprise_attestation:
+            options["ep"] = self.state.enterprise_attestation
+        if model.persistent_token:
+            options["perCredMgmtRO"] = True
+        info: dict[int, Any] = {
+            Info.VERSIONS: versions,
+            Info.EXTENSIONS: list(model.extensions),
+            Info.AAGUID: model.aaguid,
+            Info.OPTIONS: options,
+            Info.MAX_MSG_SIZE: self.options.max_msg_size,
+            Info.PIN_UV_AUTH_PROTOCOLS: list(model.pin_protocols),
+            Info.MAX_CREDENTIAL_COUNT_IN_LIST: model.max_creds_in_list,
+            Info.MAX_CREDENTIAL_ID_LENGTH: model.max_cred_id_length,
+            Info.TRANSPORTS: ["usb"],
+            Info.ALGORITHMS: [{"alg": alg, "type": "public-key"} for alg in model.algorithms],
         }
+        if model.large_blobs:
+            info[Info.MAX_SERIALIZED_LARGE_BLOB_ARRAY] = self.options.max_large_blob
+        if model.config:
+            info[Info.FORCE_PIN_CHANGE] = self.state.force_pin_change
+            info[Info.MIN_PIN_LENGTH] = self.state.min_pin_length
+        info[Info.FIRMWARE_VERSION] = model.firmware_version
+        if model.extension("credBlob"):
+            info[Info.MAX_CRED_BLOB_LENGTH] = min(model.max_cred_blob_length, MAX_CRED_BLOB_LENGTH)
+        if model.extension("minPinLength"):
+            info[Info.MAX_RP_IDS_FOR_SET_MIN_PIN_LENGTH] = model.max_rp_ids_for_min_pin
+        if model.permissions:
+            info[Info.REMAINING_DISCOVERABLE_CREDENTIALS] = self.remaining_resident()
+        return info
 
     # -- shared steps ----------------------------------------------------------------------
 
-    def _pin_probe(self, param: Any, activity: Activity, rp_id: str | None) -> None:
-        """A zero-length pinUvAuthParam asks "is a PIN set?" after a touch (§6.1.2 step 1)."""
-        if isinstance(param, bytes) and len(param) == 0:
+    def _verify_user(
+        self,
+        activity: Activity,
+        *,
+        rp_id: str,
+        client_data_hash: bytes,
+        auth_param: Any,
+        protocol_version: Any,
+        options: Mapping[str, bool],
+        permission: int,
+        uv_required: bool,
+    ) -> bool:
+        """The PIN/UV preamble makeCredential and getAssertion share (CTAP 2.1 §6.1.2 steps
+        1-2 and 11, §6.2.2 steps 1-2 and 6): the zero-length probe, the protocol, the uv option,
+        then the pinUvAuthParam or, without one, whether user verification was due. True when
+        the user was verified."""
+        if auth_param is not None and not isinstance(auth_param, bytes):
+            raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "pinUvAuthParam")
+        if isinstance(auth_param, bytes) and len(auth_param) == 0 and self.model.pin_protocols:
+            # A zero-length pinUvAuthParam asks "is a PIN set?" after a touch (step 1).
             activity.wait_for_touch(self.button, "select", rp_id)
             if self.client_pin.is_set:
-                raise ChipError(Status.PIN_INVALID, "PIN is set")
+                raise ChipError(Status(self.model.pin_probe_error), "PIN is set")
             raise ChipError(Status.PIN_NOT_SET, "no PIN")
+        if auth_param is not None:
+            if protocol_version is None:
+                raise ChipError(Status.MISSING_PARAMETER, "pinUvAuthProtocol")
+            self.client_pin.protocol(protocol_version)
+        if options.get("uv") is True:
+            raise ChipError(Status.INVALID_OPTION, "no built-in user verification")
+        if auth_param is not None:
+            self.client_pin.verify_param(
+                protocol_version, client_data_hash, auth_param, permission, rp_id
+            )
+            return True
+        if self.state.always_uv or uv_required:
+            if self.client_pin.is_set:
+                raise ChipError(Status.PUAT_REQUIRED, "pinUvAuthParam required")
+            raise ChipError(Status.PIN_NOT_SET, "user verification required but no PIN")
+        return False
 
     def _uv_required_error(self) -> ChipError:
         if self.client_pin.is_set:
@@ -295,32 +509,33 @@ class Authenticator:
     def _sign_counter(self) -> bytes:
         return struct.pack(">I", self.state.next_counter())
 
+    def _hmac_request(self, request: Mapping[Any, Any] | None) -> HmacRequest | None:
+        if request is None:
+            return None
+        return check_hmac_secret(request, self.client_pin, self.model.bad_salt_auth_error)
+
     # -- makeCredential --------------------------------------------------------------------
 
     def make_credential(self, params: Mapping[Any, Any], activity: Activity) -> dict[Any, Any]:
-        client_data_hash = _get(params, 1, bytes, required=True)
-        rp = _get(params, 2, dict, required=True)
-        if params.get(3) is None:
+        client_data_hash = _get(params, MakeCredential.CLIENT_DATA_HASH, bytes, required=True)
+        rp = _get(params, MakeCredential.RP, dict, required=True)
+        if params.get(MakeCredential.USER) is None:
             raise ChipError(Status.MISSING_PARAMETER, "user")
-        user = _user(params[3])
-        cred_params = _get(params, 4, list, required=True)
-        exclude = _descriptors(params, 5)
-        extensions = MakeCredentialExtensions.parse(params.get(6))
-        options = _options(params, 7)
-        auth_param = params.get(8)
-        if auth_param is not None and not isinstance(auth_param, bytes):
-            raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "pinUvAuthParam")
-        protocol_version = params.get(9)
-        if _get(params, 0x0A, int) is not None:
-            raise ChipError(Status.INVALID_PARAMETER, "enterprise attestation not supported")
+        user = _user(params[MakeCredential.USER])
+        cred_params = _get(params, MakeCredential.PUB_KEY_CRED_PARAMS, list, required=True)
+        exclude = _descriptors(params, MakeCredential.EXCLUDE_LIST)
+        extensions = MakeCredentialExtensions.parse(
+            params.get(MakeCredential.EXTENSIONS), self.model.extensions
+        )
+        options = _options(params, MakeCredential.OPTIONS)
+        enterprise = _get(params, MakeCredential.ENTERPRISE_ATTESTATION, int)
         rp_id = _get(rp, "id", str, required=True)
         rp_name = _get(rp, "name", str)
-
-        self._pin_probe(auth_param, activity, rp_id)
-        if auth_param is not None:
-            if protocol_version is None:
-                raise ChipError(Status.MISSING_PARAMETER, "pinUvAuthProtocol")
-            self.client_pin.protocol(protocol_version)
+        if enterprise is not None:
+            if not (self.model.enterprise_attestation and self.state.enterprise_attestation):
+                raise ChipError(Status.INVALID_PARAMETER, "enterprise attestation not enabled")
+            if enterprise not in (1, 2):
+                raise ChipError(Status.INVALID_OPTION, "enterpriseAttestation is 1 or 2")
 
         alg = None
         for entry in cred_params:
@@ -328,25 +543,25 @@ class Authenticator:
                 raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "pubKeyCredParams entry")
             kind = _get(entry, "type", str, required=True)
             entry_alg = _get(entry, "alg", int, required=True)
-            if alg is None and kind == "public-key" and entry_alg in SUPPORTED_ALGORITHMS:
+            if alg is None and kind == "public-key" and entry_alg in self.model.algorithms:
                 alg = entry_alg
         if alg is None:
             raise ChipError(Status.UNSUPPORTED_ALGORITHM, "no supported algorithm")
-
         if options.get("up") is False:
             raise ChipError(Status.INVALID_OPTION, "up=false is not allowed here")
-        if options.get("uv") is True:
-            raise ChipError(Status.INVALID_OPTION, "no built-in user verification")
         resident = options.get("rk", False)
 
-        uv = False
-        if auth_param is not None:
-            self.client_pin.verify_param(
-                protocol_version, client_data_hash, auth_param, PERM_MC, rp_id
-            )
-            uv = True
-        elif self.state.always_uv or (self.client_pin.is_set and resident):
-            raise self._uv_required_error()
+        uv = self._verify_user(
+            activity,
+            rp_id=rp_id,
+            client_data_hash=client_data_hash,
+            auth_param=params.get(MakeCredential.PIN_UV_AUTH_PARAM),
+            protocol_version=params.get(MakeCredential.PIN_UV_AUTH_PROTOCOL),
+            options=options,
+            permission=PERM_MC,
+            uv_required=self.client_pin.is_set
+            and (resident or not self.model.make_cred_uv_not_required),
+        )
 
         rp_id_hash = hashlib.sha256(rp_id.encode()).digest()
         for cred_id in exclude:
@@ -360,6 +575,7 @@ class Authenticator:
 
         if extensions.large_blob_key and not resident:
             raise ChipError(Status.INVALID_OPTION, "largeBlobKey needs a resident credential")
+        hmac_request = self._hmac_request(extensions.hmac_secret_mc)
         replaces = None
         if resident:
             replaces = self._resident_for_user(rp_id_hash, user["id"])
@@ -375,6 +591,7 @@ class Authenticator:
             cred_protect=extensions.cred_protect or CRED_PROTECT_OPTIONAL,
             hmac_secret=extensions.hmac_secret,
             cred_blob=extensions.storable_blob(),
+            third_party_payment=extensions.third_party_payment,
         )
         large_blob_key = secrets.token_bytes(32) if extensions.large_blob_key else None
         if resident:
@@ -391,26 +608,43 @@ class Authenticator:
         ext_out = extensions.outputs(
             credential, rp_id, self.state.min_pin_length, self.state.min_pin_rp_ids
         )
+        if hmac_request is not None and credential.hmac_secret:
+            ext_out["hmac-secret-mc"] = hmac_secret_output(self.vault, credential, uv, hmac_request)
         flags = FLAG_UP | FLAG_AT | (FLAG_UV if uv else 0) | (FLAG_ED if ext_out else 0)
         cose = cbor.encode(credential.cose_public_key())
         auth_data = (
             rp_id_hash
             + bytes([flags])
             + self._sign_counter()
-            + self.options.model.aaguid
+            + self.model.aaguid
             + struct.pack(">H", len(credential.id))
             + credential.id
             + cose
             + (cbor.encode(ext_out) if ext_out else b"")
         )
-        if self.options.attestation == "none":
+        enterprise_used = enterprise == 2 or (
+            enterprise == 1 and rp_id in self.model.enterprise_rp_ids
+        )
+        if enterprise_used:
+            fmt, statement = self.enterprise_batch().packed(auth_data, client_data_hash)
+        elif self.options.attestation == "none":
             fmt, statement = none_statement()
         else:
             fmt, statement = self.batch.packed(auth_data, client_data_hash)
-        response: dict[Any, Any] = {1: fmt, 2: auth_data, 3: statement}
+        response: dict[Any, Any] = {
+            MakeCredentialResponse.FMT: fmt,
+            MakeCredentialResponse.AUTH_DATA: auth_data,
+            MakeCredentialResponse.ATT_STMT: statement,
+        }
+        if enterprise_used:
+            response[MakeCredentialResponse.EP_ATT] = True
         if large_blob_key is not None:
-            response[5] = large_blob_key
+            response[MakeCredentialResponse.LARGE_BLOB_KEY] = large_blob_key
         return response
+
+    def enterprise_batch(self) -> BatchAttestation:
+        """This device's own enterprise attestation key, made on first use (§7.1)."""
+        return enterprise_for(self.model, self.state)
 
     def _open(self, cred_id: bytes, rp_id_hash: bytes) -> Credential | None:
         credential = self.vault.open(cred_id, rp_id_hash)
@@ -427,37 +661,29 @@ class Authenticator:
     # -- getAssertion ----------------------------------------------------------------------
 
     def get_assertion(self, params: Mapping[Any, Any], activity: Activity) -> dict[Any, Any]:
-        rp_id = _get(params, 1, str, required=True)
-        client_data_hash = _get(params, 2, bytes, required=True)
-        allow = _descriptors(params, 3)
-        extensions = GetAssertionExtensions.parse(params.get(4))
-        options = _options(params, 5)
-        auth_param = params.get(6)
-        if auth_param is not None and not isinstance(auth_param, bytes):
-            raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "pinUvAuthParam")
-        protocol_version = params.get(7)
-
-        self._pin_probe(auth_param, activity, rp_id)
-        if auth_param is not None:
-            if protocol_version is None:
-                raise ChipError(Status.MISSING_PARAMETER, "pinUvAuthProtocol")
-            self.client_pin.protocol(protocol_version)
+        rp_id = _get(params, GetAssertion.RP_ID, str, required=True)
+        client_data_hash = _get(params, GetAssertion.CLIENT_DATA_HASH, bytes, required=True)
+        allow = _descriptors(params, GetAssertion.ALLOW_LIST)
+        extensions = GetAssertionExtensions.parse(
+            params.get(GetAssertion.EXTENSIONS), self.model.extensions
+        )
+        options = _options(params, GetAssertion.OPTIONS)
         if "rk" in options:
             raise ChipError(Status.UNSUPPORTED_OPTION, "rk is not an assertion option")
-        if options.get("uv") is True:
-            raise ChipError(Status.INVALID_OPTION, "no built-in user verification")
-        if len(params.get(3) or []) > MAX_CREDENTIALS_IN_LIST:
+        if len(params.get(GetAssertion.ALLOW_LIST) or []) > self.model.max_creds_in_list:
             raise ChipError(Status.LIMIT_EXCEEDED, "allowList too long")
         up = options.get("up", True)
 
-        uv = False
-        if auth_param is not None:
-            self.client_pin.verify_param(
-                protocol_version, client_data_hash, auth_param, PERM_GA, rp_id
-            )
-            uv = True
-        elif self.state.always_uv:
-            raise self._uv_required_error()
+        uv = self._verify_user(
+            activity,
+            rp_id=rp_id,
+            client_data_hash=client_data_hash,
+            auth_param=params.get(GetAssertion.PIN_UV_AUTH_PARAM),
+            protocol_version=params.get(GetAssertion.PIN_UV_AUTH_PROTOCOL),
+            options=options,
+            permission=PERM_GA,
+            uv_required=False,
+        )
 
         rp_id_hash = hashlib.sha256(rp_id.encode()).digest()
         found: list[Credential] = []
@@ -486,7 +712,7 @@ class Authenticator:
                 if credential.cred_protect >= CRED_PROTECT_OPTIONAL_WITH_LIST and not uv:
                     continue
                 found.append(credential)
-        hmac_request = extensions.check_hmac_secret(self.client_pin)
+        hmac_request = self._hmac_request(extensions.hmac_secret)
         if not found:
             raise ChipError(Status.NO_CREDENTIALS, "no credentials")
         if up:
@@ -520,21 +746,21 @@ class Authenticator:
             + (cbor.encode(ext_out) if ext_out else b"")
         )
         response: dict[Any, Any] = {
-            1: {"id": credential.id, "type": "public-key"},
-            2: auth_data,
-            3: credential.sign(auth_data + queue.client_data_hash),
+            GetAssertionResponse.CREDENTIAL: {"id": credential.id, "type": "public-key"},
+            GetAssertionResponse.AUTH_DATA: auth_data,
+            GetAssertionResponse.SIGNATURE: credential.sign(auth_data + queue.client_data_hash),
         }
         record = self.state.residents.get(credential.id)
         if record is not None:
             # Names identify the user, so they go out only after user verification (§6.2.2).
             user = record["user"]
-            response[4] = dict(user) if queue.uv else {"id": user["id"]}
+            response[GetAssertionResponse.USER] = dict(user) if queue.uv else {"id": user["id"]}
             if first and queue.total > 1:
-                response[5] = queue.total
+                response[GetAssertionResponse.NUMBER_OF_CREDENTIALS] = queue.total
         if queue.extensions.large_blob_key and record is not None:
             key = record.get("large_blob_key")
             if key is not None:
-                response[7] = key
+                response[GetAssertionResponse.LARGE_BLOB_KEY] = key
         return response
 
     def get_next_assertion(self, params: Mapping[Any, Any], activity: Activity) -> dict[Any, Any]:
@@ -554,6 +780,8 @@ class Authenticator:
     # -- clientPIN, reset, selection -------------------------------------------------------
 
     def client_pin_command(self, params: Mapping[Any, Any], activity: Activity) -> dict[Any, Any]:
+        if not self.model.pin_protocols:
+            raise ChipError(Status.INVALID_COMMAND, "no clientPIN on this model")
         return self.client_pin.command(params)
 
     def reset(self, params: Mapping[Any, Any], activity: Activity) -> dict[Any, Any]:
@@ -571,43 +799,72 @@ class Authenticator:
 
     # -- credentialManagement --------------------------------------------------------------
 
+    def credential_management_pre(
+        self, params: Mapping[Any, Any], activity: Activity
+    ) -> dict[Any, Any]:
+        """The CTAP 2.1-PRE command (0x41): the same subcommands, and tokens from the legacy
+        getPinToken count, as 2.1-PRE had no permissions."""
+        return self._credential_management(params, legacy=True)
+
     def credential_management(
         self, params: Mapping[Any, Any], activity: Activity
     ) -> dict[Any, Any]:
-        sub = _get(params, 1, int, required=True)
-        sub_params = _get(params, 2, dict)
-        if sub in (0x03, 0x05):
-            return self._enumerate_next("rps" if sub == 0x03 else "creds")
-        if sub not in (0x01, 0x02, 0x04, 0x06, 0x07):
+        return self._credential_management(params, legacy=False)
+
+    def _credential_management(self, params: Mapping[Any, Any], *, legacy: bool) -> dict[Any, Any]:
+        sub = _get(params, CredentialManagement.SUB_COMMAND, int, required=True)
+        sub_params = _get(params, CredentialManagement.SUB_COMMAND_PARAMS, dict)
+        if sub == CredentialManagementSub.ENUMERATE_RPS_NEXT:
+            return self._enumerate_next("rps")
+        if sub == CredentialManagementSub.ENUMERATE_CREDENTIALS_NEXT:
+            return self._enumerate_next("creds")
+        if sub not in _SUBS:
             raise ChipError(Status.INVALID_SUBCOMMAND, "credentialManagement subcommand")
-        auth_param = _get(params, 4, bytes, required=True)
+        auth_param = _get(params, CredentialManagement.PIN_UV_AUTH_PARAM, bytes, required=True)
         message = bytes([sub]) + (cbor.encode(sub_params) if sub_params is not None else b"")
-        token = self.client_pin.verify_param(params.get(3), message, auth_param, PERM_CM, None)
-        if sub == 0x01:
-            return {1: len(self.state.residents), 2: self.remaining_resident()}
-        if sub == 0x02:
+        protocol_version = params.get(CredentialManagement.PIN_UV_AUTH_PROTOCOL)
+        rp_bound: str | None
+        if sub in _READ_ONLY_SUBS and self.client_pin.verify_persistent(
+            protocol_version, message, auth_param
+        ):
+            rp_bound = None
+        else:
+            token = self.client_pin.verify_param(
+                protocol_version, message, auth_param, PERM_CM, None, legacy_ok=legacy
+            )
+            rp_bound = token.rp_id
+        if sub == CredentialManagementSub.GET_CREDS_METADATA:
+            return {
+                CredentialManagementResponse.EXISTING_RESIDENT_CREDENTIALS_COUNT: len(
+                    self.state.residents
+                ),
+                CredentialManagementResponse.MAX_POSSIBLE_REMAINING_RESIDENT_CREDENTIALS_COUNT: (
+                    self.remaining_resident()
+                ),
+            }
+        if sub == CredentialManagementSub.ENUMERATE_RPS_BEGIN:
             return self._enumerate_rps()
         if sub_params is None:
             raise ChipError(Status.MISSING_PARAMETER, "subCommandParams")
-        if sub == 0x04:
-            rp_id_hash = _get(sub_params, 1, bytes, required=True)
-            if token.rp_id is not None:
-                wanted = hashlib.sha256(token.rp_id.encode()).digest()
+        if sub == CredentialManagementSub.ENUMERATE_CREDENTIALS_BEGIN:
+            rp_id_hash = _get(sub_params, CredentialManagementParam.RP_ID_HASH, bytes, True)
+            if rp_bound is not None:
+                wanted = hashlib.sha256(rp_bound.encode()).digest()
                 if not bytes_eq(wanted, rp_id_hash):
                     raise ChipError(Status.PIN_AUTH_INVALID, "token bound to another RP")
             return self._enumerate_credentials(rp_id_hash)
-        descriptor = _get(sub_params, 2, dict, required=True)
+        descriptor = _get(sub_params, CredentialManagementParam.CREDENTIAL_ID, dict, True)
         cred_id = _get(descriptor, "id", bytes, required=True)
         record = self.state.residents.get(cred_id)
         if record is None:
             raise ChipError(Status.NO_CREDENTIALS, "no such credential")
-        if token.rp_id is not None and token.rp_id != record["rp"]["id"]:
+        if rp_bound is not None and rp_bound != record["rp"]["id"]:
             raise ChipError(Status.PIN_AUTH_INVALID, "token bound to another RP")
-        if sub == 0x06:
+        if sub == CredentialManagementSub.DELETE_CREDENTIAL:
             self.state.delete_resident(cred_id)
             self.vault.forget()
             return {}
-        user = _user(_get(sub_params, 3, dict, required=True))
+        user = _user(_get(sub_params, CredentialManagementParam.USER, dict, required=True))
         if not bytes_eq(user["id"], record["user"]["id"]):
             raise ChipError(Status.INVALID_PARAMETER, "user id differs")
         updated = dict(record)
@@ -622,10 +879,11 @@ class Authenticator:
         if not rps:
             raise ChipError(Status.NO_CREDENTIALS, "no resident credentials")
         items: list[dict[int, Any]] = [
-            {3: dict(rp), 4: rp_hash} for rp_hash, rp in sorted(rps.items())
+            {CredentialManagementResponse.RP: dict(rp), CredentialManagementResponse.RP_ID_HASH: h}
+            for h, rp in sorted(rps.items())
         ]
         first: dict[int, Any] = dict(items[0])
-        first[5] = len(items)
+        first[CredentialManagementResponse.TOTAL_RPS] = len(items)
         self._enumeration = _Enumeration("rps", items[1:], self.clock.monotonic())
         return first
 
@@ -638,18 +896,22 @@ class Authenticator:
             if credential is None:
                 continue
             item: dict[Any, Any] = {
-                6: dict(record["user"]),
-                7: {"id": cred_id, "type": "public-key"},
-                8: credential.cose_public_key(),
-                0x0A: credential.cred_protect,
+                CredentialManagementResponse.USER: dict(record["user"]),
+                CredentialManagementResponse.CREDENTIAL_ID: {"id": cred_id, "type": "public-key"},
+                CredentialManagementResponse.PUBLIC_KEY: credential.cose_public_key(),
+                CredentialManagementResponse.CRED_PROTECT: credential.cred_protect,
             }
             if "large_blob_key" in record:
-                item[0x0B] = record["large_blob_key"]
+                item[CredentialManagementResponse.LARGE_BLOB_KEY] = record["large_blob_key"]
+            if self.model.extension("thirdPartyPayment"):
+                item[CredentialManagementResponse.THIRD_PARTY_PAYMENT] = (
+                    credential.third_party_payment
+                )
             items.append(item)
         if not items:
             raise ChipError(Status.NO_CREDENTIALS, "no credentials for this RP")
         first = dict(items[0])
-        first[9] = len(items)
+        first[CredentialManagementResponse.TOTAL_CREDENTIALS] = len(items)
         self._enumeration = _Enumeration("creds", items[1:], self.clock.monotonic())
         return first
 
@@ -663,10 +925,10 @@ class Authenticator:
     # -- largeBlobs ------------------------------------------------------------------------
 
     def large_blobs(self, params: Mapping[Any, Any], activity: Activity) -> dict[Any, Any]:
-        get = _get(params, 1, int)
-        data = _get(params, 2, bytes)
-        offset = _get(params, 3, int, required=True)
-        length = _get(params, 4, int)
+        get = _get(params, LargeBlobs.GET, int)
+        data = _get(params, LargeBlobs.SET, bytes)
+        offset = _get(params, LargeBlobs.OFFSET, int, required=True)
+        length = _get(params, LargeBlobs.LENGTH, int)
         max_fragment = self.options.max_msg_size - 64
         if (get is None) == (data is None):
             raise ChipError(Status.INVALID_PARAMETER, "exactly one of get and set")
@@ -678,7 +940,7 @@ class Authenticator:
                 raise ChipError(Status.INVALID_LENGTH, "fragment too long")
             if offset > len(stored) or offset < 0:
                 raise ChipError(Status.INVALID_PARAMETER, "offset past the end")
-            return {1: stored[offset : offset + get]}
+            return {LargeBlobsResponse.CONFIG: stored[offset : offset + get]}
         assert data is not None
         if len(data) > max_fragment:
             raise ChipError(Status.INVALID_LENGTH, "fragment too long")
@@ -696,16 +958,18 @@ class Authenticator:
         if write is None or offset != len(write.buffer):
             raise ChipError(Status.INVALID_SEQ, "unexpected offset")
         if self.client_pin.is_set or self.state.always_uv:
-            auth_param = _get(params, 5, bytes)
+            auth_param = _get(params, LargeBlobs.PIN_UV_AUTH_PARAM, bytes)
             if auth_param is None:
                 raise ChipError(Status.PUAT_REQUIRED, "pinUvAuthParam required")
             message = (
                 b"\xff" * 32
-                + b"\x0c\x00"
+                + bytes([Cmd.LARGE_BLOBS, 0x00])
                 + struct.pack("<I", offset)
                 + hashlib.sha256(data).digest()
             )
-            self.client_pin.verify_param(params.get(6), message, auth_param, PERM_LBW, None)
+            self.client_pin.verify_param(
+                params.get(LargeBlobs.PIN_UV_AUTH_PROTOCOL), message, auth_param, PERM_LBW, None
+            )
         if offset + len(data) > write.expected_length:
             raise ChipError(Status.INVALID_PARAMETER, "more data than announced")
         write.buffer += data
@@ -720,27 +984,35 @@ class Authenticator:
     # -- authenticatorConfig ---------------------------------------------------------------
 
     def config(self, params: Mapping[Any, Any], activity: Activity) -> dict[Any, Any]:
-        sub = _get(params, 1, int, required=True)
-        sub_params = _get(params, 2, dict)
-        if sub not in (0x02, 0x03):
+        sub = _get(params, Config.SUB_COMMAND, int, required=True)
+        sub_params = _get(params, Config.SUB_COMMAND_PARAMS, dict)
+        known = [ConfigSub.TOGGLE_ALWAYS_UV, ConfigSub.SET_MIN_PIN_LENGTH]
+        if self.model.enterprise_attestation:
+            known.append(ConfigSub.ENABLE_ENTERPRISE_ATTESTATION)
+        if sub not in known:
             raise ChipError(Status.INVALID_SUBCOMMAND, "config subcommand")
-        auth_param = _get(params, 4, bytes)
+        auth_param = _get(params, Config.PIN_UV_AUTH_PARAM, bytes)
         if (self.client_pin.is_set or self.state.always_uv) and auth_param is None:
             raise self._uv_required_error()
         if auth_param is not None:
             message = (
                 b"\xff" * 32
-                + bytes([CMD_CONFIG, sub])
+                + bytes([Cmd.CONFIG, sub])
                 + (cbor.encode(sub_params) if sub_params is not None else b"")
             )
-            self.client_pin.verify_param(params.get(3), message, auth_param, PERM_ACFG, None)
-        if sub == 0x02:
+            self.client_pin.verify_param(
+                params.get(Config.PIN_UV_AUTH_PROTOCOL), message, auth_param, PERM_ACFG, None
+            )
+        if sub == ConfigSub.ENABLE_ENTERPRISE_ATTESTATION:
+            self.state.enable_enterprise_attestation()
+            return {}
+        if sub == ConfigSub.TOGGLE_ALWAYS_UV:
             self.state.set_always_uv(not self.state.always_uv)
             return {}
         sub_params = sub_params or {}
-        new_min = _get(sub_params, 1, int)
-        rp_ids = _get(sub_params, 2, list)
-        force = _get(sub_params, 3, bool) or False
+        new_min = _get(sub_params, SetMinPinLength.NEW_MIN_PIN_LENGTH, int)
+        rp_ids = _get(sub_params, SetMinPinLength.MIN_PIN_LENGTH_RP_IDS, list)
+        force = _get(sub_params, SetMinPinLength.FORCE_CHANGE_PIN, bool) or False
         current = self.state.min_pin_length
         if new_min is None:
             new_min = current
@@ -749,7 +1021,7 @@ class Authenticator:
         if rp_ids is not None:
             if not all(isinstance(r, str) for r in rp_ids):
                 raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "minPinLengthRPIDs")
-            if len(rp_ids) > MAX_RP_IDS_FOR_MIN_PIN:
+            if len(rp_ids) > self.model.max_rp_ids_for_min_pin:
                 raise ChipError(Status.PIN_POLICY_VIOLATION, "too many RP IDs")
         if force and not self.client_pin.is_set:
             raise ChipError(Status.PIN_NOT_SET, "no PIN to change")

@@ -153,6 +153,8 @@ class CtapHidTransport:
         max_msg_size: int = 2048,
         device_version: tuple[int, int, int] = (1, 0, 0),
         message_timeout: float = MESSAGE_TIMEOUT,
+        cbor: bool = True,
+        strict_channels: bool = False,
     ) -> None:
         if not 0 < max_msg_size <= MAX_FRAMED_SIZE:
             raise ValueError(f"max_msg_size must be between 1 and {MAX_FRAMED_SIZE}")
@@ -163,6 +165,12 @@ class CtapHidTransport:
         self.max_msg_size = max_msg_size
         self.device_version = device_version
         self.message_timeout = message_timeout
+        #: A U2F-only key neither announces nor takes CTAPHID_CBOR.
+        self.capabilities = CAPABILITIES if cbor else CAPABILITIES & ~CAPABILITY_CBOR
+        #: Strict: only INIT on the broadcast channel allocates one, and a power cycle forgets
+        #: every channel (CTAP 2.1 §11.2). Lenient, as the SoloKeys solo1 simulator: an INIT on a
+        #: channel ID the host picked opens that channel, and channels outlive a power cycle.
+        self.strict_channels = strict_channels
         self._lock = threading.RLock()
         self._outboxes: list[Outbox] = []
         self._channels: OrderedDict[int, None] = OrderedDict()
@@ -278,7 +286,8 @@ class CtapHidTransport:
         if length > self.max_msg_size:
             self._error(cid, Status.INVALID_LENGTH)
             return None
-        if cmd not in (CMD_PING, CMD_MSG, CMD_LOCK, CMD_WINK, CMD_CBOR, CMD_EMU_POWER_CYCLE):
+        known = (CMD_PING, CMD_MSG, CMD_LOCK, CMD_WINK, CMD_CBOR, CMD_EMU_POWER_CYCLE)
+        if cmd not in known or (cmd == CMD_CBOR and not self.capabilities & CAPABILITY_CBOR):
             self._error(cid, Status.INVALID_COMMAND)
             return None
         if length <= INIT_DATA_SIZE:
@@ -314,8 +323,9 @@ class CtapHidTransport:
             return
         if cid == BROADCAST_CID:
             new_cid = self._allocate()
-        elif cid in self._channels:
+        elif cid in self._channels or not self.strict_channels:
             new_cid = cid
+            self._open_channel(cid)
             if self._assembly is not None and self._assembly.cid == cid:
                 self._assembly = None
             job = self._job
@@ -327,7 +337,7 @@ class CtapHidTransport:
             return
         major, minor, build = self.device_version
         payload = nonce + struct.pack(
-            ">IBBBBB", new_cid, PROTOCOL_VERSION, major, minor, build, CAPABILITIES
+            ">IBBBBB", new_cid, PROTOCOL_VERSION, major, minor, build, self.capabilities
         )
         self._send(cid, CMD_INIT, payload)
 
@@ -336,10 +346,14 @@ class CtapHidTransport:
             new_cid = secrets.randbits(32)
             if new_cid not in (0, BROADCAST_CID) and new_cid not in self._channels:
                 break
-        self._channels[new_cid] = None
+        self._open_channel(new_cid)
+        return new_cid
+
+    def _open_channel(self, cid: int) -> None:
+        self._channels[cid] = None
+        self._channels.move_to_end(cid)
         while len(self._channels) > MAX_CHANNELS:
             self._channels.popitem(last=False)
-        return new_cid
 
     def _dispatch(self, cid: int, cmd: int, payload: bytes) -> Callable[[], None] | None:
         if cmd == CMD_PING:
@@ -412,12 +426,14 @@ class CtapHidTransport:
     # -- power -----------------------------------------------------------------------------
 
     def power_off(self, wait: float = 5.0) -> None:
-        """Lose every channel and abandon the command in progress (its answer is dropped)."""
+        """Abandon the command in progress (its answer is dropped) and, with strict channels,
+        lose every channel."""
         with self._lock:
             job = self._job
             self._job = None
             self._assembly = None
-            self._channels.clear()
+            if self.strict_channels:
+                self._channels.clear()
             self._lock_owner = None
             if job is not None:
                 job.activity.cancelled.set()

@@ -35,12 +35,14 @@ class ChipDevice:
         model: Model = DEFAULT_MODEL,
         attestation: str = "packed",
         resident_capacity: int = 50,
-        max_msg_size: int = 2048,
+        max_msg_size: int | None = None,
         user_action_timeout: float = 30.0,
         message_timeout: float = MESSAGE_TIMEOUT,
+        strict_channels: bool = False,
     ) -> None:
         if attestation not in ATTESTATION_FORMATS:
             raise ValueError(f"attestation must be one of {ATTESTATION_FORMATS}")
+        max_msg_size = model.max_msg_size if max_msg_size is None else max_msg_size
         if resident_capacity < 0:
             raise ValueError("resident_capacity must not be negative")
         self.clock: Clock = clock or SystemClock()
@@ -51,7 +53,14 @@ class ChipDevice:
         self.vault = CredentialVault(self.state)
         policy = parse_policy(presence) if isinstance(presence, str) else presence
         self.button = Button(self.clock, policy, timeout=user_action_timeout)
-        self.client_pin = ClientPin(self.state, self.clock)
+        self.client_pin = ClientPin(
+            self.state,
+            self.clock,
+            versions=model.pin_protocols,
+            permissions=model.permissions,
+            persistent=model.persistent_token,
+            retries_need_pin=model.retries_need_pin,
+        )
         self.ctap2 = Authenticator(
             self.state,
             self.vault,
@@ -75,13 +84,15 @@ class ChipDevice:
             on_power_cycle=self.power_cycle,
             max_msg_size=max_msg_size,
             device_version=((version >> 16) & 0xFF, (version >> 8) & 0xFF, version & 0xFF),
+            cbor=model.ctap2,
+            strict_channels=strict_channels,
             message_timeout=message_timeout,
         )
         self._commands = threading.Lock()
         self.boots = 1
 
     def __repr__(self) -> str:
-        return f"ChipDevice(model={self.model.name!r}, backend={self.backend!r})"
+        return f"ChipDevice(model={self.model.key!r}, backend={self.backend!r})"
 
     def _cbor(self, payload: bytes, activity: Activity) -> bytes:
         with self._commands:

@@ -32,7 +32,7 @@ PERM_BE = 0x08
 PERM_LBW = 0x10
 PERM_ACFG = 0x20
 PERM_PCMR = 0x40
-SUPPORTED_PERMISSIONS = PERM_MC | PERM_GA | PERM_CM | PERM_LBW | PERM_ACFG
+SUPPORTED_PERMISSIONS = PERM_MC | PERM_GA | PERM_CM | PERM_LBW | PERM_ACFG | PERM_PCMR
 
 MAX_CONSECUTIVE_MISMATCHES = 3
 MAX_PIN_BYTES = 63
@@ -140,15 +140,30 @@ class PinToken:
     rp_id: str | None
     issued_at: float
     user_present: bool = False
+    #: Issued by the legacy getPinToken, which CTAP 2.1-PRE commands take without permissions.
+    legacy: bool = False
 
 
 class ClientPin:
     """clientPIN (0x06) and pinUvAuthParam verification for the other commands."""
 
-    def __init__(self, state: ChipState, clock: Clock) -> None:
+    def __init__(
+        self,
+        state: ChipState,
+        clock: Clock,
+        *,
+        versions: tuple[int, ...] = (2, 1),
+        permissions: bool = True,
+        persistent: bool = True,
+        retries_need_pin: bool = True,
+    ) -> None:
         self._state = state
         self._clock = clock
-        self.protocols: dict[int, PinProtocol] = {2: PinProtocolTwo(), 1: PinProtocol()}
+        made = {2: PinProtocolTwo, 1: PinProtocol}
+        self.protocols: dict[int, PinProtocol] = {v: made[v]() for v in versions}
+        self.permissions = permissions
+        self.supported_permissions = SUPPORTED_PERMISSIONS & ~(0 if persistent else PERM_PCMR)
+        self.retries_need_pin = retries_need_pin
         self.token: PinToken | None = None
         self.mismatches = 0
 
@@ -183,8 +198,11 @@ class ClientPin:
         param: Any,
         permission: int,
         rp_id: str | None,
+        *,
+        legacy_ok: bool = False,
     ) -> PinToken:
-        """Check a pinUvAuthParam over ``message`` and that the token grants ``permission``."""
+        """Check a pinUvAuthParam over ``message`` and that the token grants ``permission``
+        (or, with ``legacy_ok``, that it came from the legacy getPinToken)."""
         if protocol_version is None:
             raise ChipError(Status.MISSING_PARAMETER, "pinUvAuthProtocol")
         protocol = self.protocol(protocol_version)
@@ -198,13 +216,21 @@ class ClientPin:
             raise ChipError(Status.PIN_AUTH_INVALID, "token expired")
         if not protocol.verify(token.value, message, param):
             raise ChipError(Status.PIN_AUTH_INVALID, "pinUvAuthParam mismatch")
-        if not token.permissions & permission:
+        if not (token.permissions & permission or (legacy_ok and token.legacy)):
             raise ChipError(Status.PIN_AUTH_INVALID, "permission not granted")
         if rp_id is not None and token.rp_id is not None and token.rp_id != rp_id:
             raise ChipError(Status.PIN_AUTH_INVALID, "token bound to another RP")
         if rp_id is not None and token.rp_id is None and permission in (PERM_MC, PERM_GA):
             token.rp_id = rp_id
         return token
+
+    def verify_persistent(self, protocol_version: Any, message: bytes, param: bytes) -> bool:
+        """Whether ``param`` is the persistent token's MAC over ``message`` (CTAP 2.2 pcmr)."""
+        stored = self._state.persistent_token
+        if stored is None or protocol_version != stored[1]:
+            return False
+        protocol = self.protocols.get(stored[1])
+        return protocol is not None and protocol.verify(stored[0], message, param)
 
     # -- the clientPIN command -------------------------------------------------------------
 
@@ -215,10 +241,10 @@ class ClientPin:
         if not isinstance(sub, int) or isinstance(sub, bool):
             raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "subCommand")
         if sub == 0x01:
-            if not self.is_set:
-                raise ChipError(Status.PIN_NOT_SET, "TEMP")
+            if self.retries_need_pin and not self.is_set:
+                raise ChipError(Status.PIN_NOT_SET, "no PIN, so no tries to count")
             return {3: self._state.pin_retries, 4: self.mismatches >= MAX_CONSECUTIVE_MISMATCHES}
-        if sub not in (0x02, 0x03, 0x04, 0x05, 0x09):
+        if sub not in (0x02, 0x03, 0x04, 0x05) and not (sub == 0x09 and self.permissions):
             raise ChipError(Status.INVALID_SUBCOMMAND, "clientPIN subcommand")
         if params.get(1) is None:
             raise ChipError(Status.MISSING_PARAMETER, "pinUvAuthProtocol")
@@ -316,8 +342,10 @@ class ClientPin:
                 raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "rpId")
             if permissions <= 0:
                 raise ChipError(Status.INVALID_PARAMETER, "no permissions")
-            if permissions & ~SUPPORTED_PERMISSIONS:
+            if permissions & ~self.supported_permissions:
                 raise ChipError(Status.UNAUTHORIZED_PERMISSION, "permission not supported")
+            if permissions & PERM_PCMR and permissions != PERM_PCMR:
+                raise ChipError(Status.UNAUTHORIZED_PERMISSION, "pcmr goes alone")
         else:
             if permissions is not None or rp_id is not None:
                 raise ChipError(Status.INVALID_PARAMETER, "legacy getPinToken takes no permissions")
@@ -328,11 +356,17 @@ class ClientPin:
         if self._state.force_pin_change:
             raise ChipError(Status.PIN_INVALID, "PIN must be changed first")
         value = secrets.token_bytes(32)
+        if permissions == PERM_PCMR:
+            # CTAP 2.2: the persistent token survives power cycles, for read-only management;
+            # a new one, a PIN change or a reset ends it. The ordinary token stays as it was.
+            self._state.set_persistent_token(value, protocol.version)
+            return {2: protocol.encrypt(shared, value)}
         self.token = PinToken(
             value=value,
             protocol=protocol.version,
             permissions=permissions,
             rp_id=rp_id,
             issued_at=self._clock.monotonic(),
+            legacy=not with_permissions,
         )
         return {2: protocol.encrypt(shared, value)}

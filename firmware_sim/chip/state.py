@@ -152,6 +152,8 @@ class StoreBackend:
 
 
 _RK_PREFIX = "rk:"
+#: A device's own attestation identity outlives factory resets.
+_ENTERPRISE = "enterprise_attestation_key"
 
 
 class ChipState:
@@ -241,6 +243,7 @@ class ChipState:
                 "pin": {"hash": pin_hash, "length": length},
                 "retries": PIN_RETRIES_MAX,
                 "force_pin_change": False,
+                "persistent_token": None,
             }
         )
 
@@ -272,6 +275,30 @@ class ChipState:
         self._commit(
             {"min_pin": min_length, "min_pin_rpids": rp_ids, "force_pin_change": force_change}
         )
+
+    @property
+    def persistent_token(self) -> tuple[bytes, int] | None:
+        """The persistent pinUvAuthToken and its PIN/UV protocol, if one was issued."""
+        value = self._data.get("persistent_token")
+        return (bytes(value["token"]), int(value["protocol"])) if value else None
+
+    def set_persistent_token(self, token: bytes, protocol: int) -> None:
+        self._commit({"persistent_token": {"token": token, "protocol": protocol}})
+
+    @property
+    def enterprise_attestation(self) -> bool:
+        return bool(self._data.get("ep", False))
+
+    def enable_enterprise_attestation(self) -> None:
+        self._commit({"ep": True})
+
+    def enterprise_material(self, make: Callable[[], bytes]) -> bytes:
+        """This device's enterprise attestation key and chain, made once and kept for good."""
+        value = self._data.get(_ENTERPRISE)
+        if value is None:
+            value = make()
+            self._commit({_ENTERPRISE: value})
+        return bytes(value)
 
     @property
     def always_uv(self) -> bool:
@@ -321,7 +348,8 @@ class ChipState:
     def factory_reset(self) -> None:
         """Forget every credential, the PIN and the settings; the counter keeps rising."""
         with self._lock:
-            changes: dict[str, Any] = {key: None for key in self._data if key != "counter"}
+            kept = ("counter", _ENTERPRISE)
+            changes: dict[str, Any] = {key: None for key in self._data if key not in kept}
             changes["secrets"] = _fresh_secrets()
             self._commit(changes)
             self.residents.clear()

@@ -20,6 +20,8 @@ import tempfile
 from pathlib import Path
 
 DEFAULT_CACHE = Path("build") / "conformance"
+#: The RP the default model (mitid-chip) gives vendor-facilitated enterprise attestation to.
+ENTERPRISE_RP_ID = "enterprise.mitid-emu.test"
 _LISTENING = re.compile(r"listening on udp://127\.0\.0\.1:(\d+)")
 
 
@@ -88,6 +90,7 @@ def run(suite: Path, pytest_args: list[str], serve_args: list[str]) -> int:
                     sys.executable, "-m", "pytest", "-p", "authenticators.chip.conformance.plugin",
                     "-p", "no:cacheprovider", "--chip-udp", f"127.0.0.1:{port}",
                     "--chip-reply", str(reply_port), "--rootdir", str(suite),
+                    "--ep-rp-id", ENTERPRISE_RP_ID,
                     str(suite / "tests" / "device"), *pytest_args,
                 ],
                 cwd=suite,

@@ -46,6 +46,8 @@ def test_get_info(ctap2: Ctap2, device: ChipDevice) -> None:
         "hmac-secret",
         "largeBlobKey",
         "minPinLength",
+        "hmac-secret-mc",
+        "thirdPartyPayment",
     }
 
 

@@ -6,6 +6,7 @@ import itertools
 import struct
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 from fido2.ctap import STATUS, CtapError
@@ -65,7 +66,22 @@ def test_unknown_commands_are_invalid(raw: RawHost, cmd: int) -> None:
     assert raw.error() == (cid, ERR.INVALID_COMMAND)
 
 
-def test_channel_zero_unallocated_and_broadcast_are_invalid(raw: RawHost) -> None:
+@pytest.fixture
+def strict(clock: FrozenClock) -> Iterator[tuple[ChipDevice, RawHost]]:
+    """A chip with spec-strict channels (``--strict-channels``, ``?channels=strict``)."""
+    chip = ChipDevice(clock=clock, strict_channels=True)
+    connection = chip.connect()
+    yield chip, RawHost(connection)
+    connection.close()
+    chip.close()
+
+
+def test_channel_zero_unallocated_and_broadcast_are_invalid(
+    strict: tuple[ChipDevice, RawHost],
+) -> None:
+    """CTAP 2.1 §11.2.4 and §11.2.9.1.3: with strict channels only INIT on the broadcast
+    channel allocates one."""
+    raw = strict[1]
     raw.send(0, 0x01, b"hi")
     assert raw.error() == (0, ERR.INVALID_CHANNEL)
     raw.send(0x01020304, 0x01, b"hi")
@@ -187,7 +203,10 @@ def test_lock(raw: RawHost, clock: FrozenClock) -> None:
     assert raw.recv() == (b, 0x01, b"y")
 
 
-def test_emulator_power_cycle_command_requires_the_lock(raw: RawHost, device: ChipDevice) -> None:
+def test_emulator_power_cycle_command_requires_the_lock(
+    strict: tuple[ChipDevice, RawHost],
+) -> None:
+    device, raw = strict
     cid = raw.init()
     raw.send(cid, CMD_EMU_POWER_CYCLE)
     assert raw.error() == (cid, ERR.LOCK_REQUIRED)
@@ -198,6 +217,23 @@ def test_emulator_power_cycle_command_requires_the_lock(raw: RawHost, device: Ch
     assert device.boots == 2
     raw.send(cid, 0x01, b"x")  # channels did not survive the reboot
     assert raw.error() == (cid, ERR.INVALID_CHANNEL)
+
+
+def test_channels_as_the_solo1_simulator_keeps_them(raw: RawHost, device: ChipDevice) -> None:
+    """By default, as the SoloKeys solo1 simulator: an INIT on a channel ID the host picked
+    opens that channel (CTAP 2.1 §11.2.9.1.3 allocates only from the broadcast channel), and a
+    channel outlives a power cycle, so tools written for that simulator run unmodified."""
+    raw.send(0x01020304, 0x06, b"12345678")
+    cid, cmd, payload = raw.recv()
+    assert (cid, cmd, payload[:8]) == (0x01020304, 0x06, b"12345678")
+    assert struct.unpack(">I", payload[8:12])[0] == 0x01020304
+    raw.send(0x01020304, 0x01, b"hi")
+    assert raw.recv() == (0x01020304, 0x01, b"hi")
+    device.power_cycle()
+    raw.send(0x01020304, 0x01, b"again")
+    assert raw.recv() == (0x01020304, 0x01, b"again")
+    raw.send(0x0A0B0C0D, 0x01, b"hi")  # still no traffic on a channel nobody opened
+    assert raw.error() == (0x0A0B0C0D, ERR.INVALID_CHANNEL)
 
 
 def test_short_reports_are_zero_padded(raw: RawHost) -> None:

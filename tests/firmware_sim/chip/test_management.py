@@ -193,7 +193,7 @@ def test_config_without_a_pin_needs_no_token(ctap2: Ctap2) -> None:
         Config(ctap2).set_min_pin_length(force_change_pin=True)
     assert code(exc) == ERR.PIN_NOT_SET
     with pytest.raises(CtapError) as exc:
-        ctap2.config(0x01)  # enterprise attestation is not offered
+        ctap2.config(0x7F)
     assert code(exc) == ERR.INVALID_SUBCOMMAND
 
 
