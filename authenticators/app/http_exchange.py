@@ -9,6 +9,8 @@ decides what is open and what has expired; the ``now`` the protocol passes is no
 from __future__ import annotations
 
 import base64
+import threading
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -120,6 +122,10 @@ class HttpExchange:
         )
         return [str(p) for p in data.get("frames", [])]
 
+    def clock(self) -> ServerClock:
+        """The server's clock: what it judges an answer's time against."""
+        return ServerClock(self)
+
     def register(
         self,
         user_id: str,
@@ -142,6 +148,51 @@ class HttpExchange:
             },
         )
         return result
+
+
+class ServerClock:
+    """A :class:`~authenticators.clock.Clock` that tells the login server's time (its control
+    API's ``GET /emulator/clock``), read again after ``refresh`` seconds: a phone signs with the
+    time of the server that judges it, whatever this machine's clock says."""
+
+    def __init__(self, exchange: HttpExchange, refresh: float = 1.0) -> None:
+        self._exchange = exchange
+        self.refresh = refresh
+        self._lock = threading.Lock()
+        self._offset = 0.0
+        self._frozen_at: float | None = None
+        self._read_at = float("-inf")
+
+    def __repr__(self) -> str:
+        return f"ServerClock({self._exchange.base_url!r})"
+
+    def _read(self) -> None:
+        before = time.time()
+        data = self._exchange._call("GET", "/emulator/clock")
+        after = time.time()
+        try:
+            now = float(data["now"])
+        except (KeyError, TypeError, ValueError):
+            raise ProtocolError(
+                ErrorCode.DEVICE_ERROR, "the login server did not tell its time"
+            ) from None
+        self._frozen_at = now if data.get("frozen") is True else None
+        self._offset = now - (before + after) / 2
+        self._read_at = time.monotonic()
+
+    def now(self) -> float:
+        with self._lock:
+            if time.monotonic() - self._read_at >= self.refresh:
+                self._read()
+            if self._frozen_at is not None:
+                return self._frozen_at
+            return time.time() + self._offset
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
 
 def _reason(value: Any) -> Reason | None:

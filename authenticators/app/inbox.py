@@ -378,6 +378,7 @@ class StateExchange:
             row = self._row(conn, answer.transaction_id)
             self._check_pushed(conn, answer.transaction_id, answer.app_id)
             _check_open(SessionStatus(row["status"]), row["expires_at"], now)
+            _check_answer(self.store, row, answer, now)
             conn.execute(
                 "UPDATE app_logins SET status = ?, answer = ? WHERE transaction_id = ?",
                 (SessionStatus.ANSWERED.value, json.dumps(answer.to_dict()), answer.transaction_id),
@@ -418,6 +419,16 @@ def _check_open(status: SessionStatus, expires_at: float, now: float) -> None:
         raise AppRefusal(Reason.REPLAYED, "this request has been answered already")
     if now >= expires_at:
         raise AppRefusal(Reason.EXPIRED, "this request has expired")
+
+
+def _check_answer(store: Store, row: sqlite3.Row, answer: Answer, now: float) -> None:
+    """Refuse, keeping the login open, an answer its verifier would refuse: the reason, at once."""
+    from authenticators.app.screen import judge_answer
+
+    challenge = Challenge.from_dict(json.loads(row["challenge"]))
+    verdict = judge_answer(store, challenge, answer, now)
+    if verdict.reason not in (Reason.OK, Reason.REJECTED_BY_USER):
+        raise AppRefusal(verdict.reason, verdict.detail or verdict.reason.value)
 
 
 def _request(row: sqlite3.Row, app_id: str) -> PushRequest:

@@ -18,9 +18,9 @@ from authenticators.app.channel import Frame, new_binding_value, write_png
 from authenticators.app.inbox import AppSession, ScreenState, ScreenUpdate, StateExchange
 from authenticators.app.policy import FRAME_INTERVAL, AppPolicy
 from authenticators.app.verifier import binding_required, pin_required
-from authenticators.clock import Clock
+from authenticators.clock import Clock, FrozenClock
 from authenticators.ct import bytes_eq
-from authenticators.protocol import Challenge, Level, Response
+from authenticators.protocol import Challenge, Level, Response, Verdict
 from authenticators.store import Store
 
 MAX_UPDATES_KEPT = 64
@@ -227,3 +227,17 @@ class LoginScreen:
         except BaseException:
             self.exchange.close(self.transaction_id, self.clock.now())
             raise
+
+
+def judge_answer(store: Store, challenge: Challenge, answer: Answer, now: float) -> Verdict:
+    """What the verifier will say of ``answer`` once the login side takes it, judged now,
+    changing nothing: so a phone hears at once that its answer will not do (a mistyped code, a
+    clock that is off) and may answer again, instead of hearing "approved" for a failed login."""
+    from authenticators import registry
+
+    plugin = registry.get(KIND)
+    policy: AppPolicy | None = getattr(plugin, "policy", None)
+    screen = LoginScreen.resume(store, FrozenClock(now), challenge, policy=policy)
+    response = answer.response(KIND, screen.expected_binding(answer, now))
+    enrollment = plugin.load(store, answer.app_id)
+    return plugin.verifier().verify(enrollment, challenge, response, now)

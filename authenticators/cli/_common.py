@@ -6,14 +6,14 @@ import functools
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
-from authenticators.clock import Clock, SystemClock
+from authenticators.clock import Clock
 from authenticators.protocol import ProtocolError
 from authenticators.store import Store, StoreError
 
@@ -33,18 +33,53 @@ class UserError(click.UsageError):
         click.echo(f"Error: {self.format_message()}", err=True)
 
 
-@dataclass
 class Env:
-    """The root group's context object: where state lives and which clock to use."""
+    """The root group's context object: where state lives and which clock to use.
 
-    state_dir: Path | None = None
-    clock: Clock = field(default_factory=SystemClock)
-    _store: Store | None = None
+    The clock is by default the emulator's clock kept in the state, the one a login server on
+    the same state uses (and moves, through its control API), so a code shown here is the code
+    the server expects.
+    """
+
+    def __init__(self, state_dir: Path | None = None, clock: Clock | None = None) -> None:
+        self.state_dir = state_dir
+        self.clock: Clock = clock if clock is not None else EmulatorClock(self)
+        self._store: Store | None = None
+
+    def __repr__(self) -> str:
+        return f"Env(state_dir={self.state_dir!r})"
 
     def store(self) -> Store:
         if self._store is None:
             self._store = Store(self.state_dir)
         return self._store
+
+
+class EmulatorClock:
+    """The emulator's clock of the state (real time, moved or frozen by a login server)."""
+
+    def __init__(self, env: Env) -> None:
+        self._env = env
+        self._clock: Clock | None = None
+
+    def __repr__(self) -> str:
+        return "EmulatorClock()"
+
+    def _state_clock(self) -> Clock:
+        if self._clock is None:
+            from authenticators.server.state_clock import StateClock
+
+            self._clock = StateClock(self._env.store())
+        return self._clock
+
+    def now(self) -> float:
+        return self._state_clock().now()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
 
 pass_env = click.make_pass_decorator(Env, ensure=True)

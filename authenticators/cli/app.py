@@ -154,7 +154,11 @@ def app(ctx: click.Context, server: str | None, admin_token: str | None) -> None
         raise UserError(f"--server must be an http:// or https:// URL, not {server!r}")
     if not admin_token:
         raise UserError(f"--server needs --admin-token (or ${ADMIN_TOKEN_ENV})")
-    ctx.meta[_SERVER_KEY] = ctx.with_resource(HttpExchange(server, admin_token))
+    exchange = ctx.with_resource(HttpExchange(server, admin_token))
+    ctx.meta[_SERVER_KEY] = exchange
+    env = ctx.find_object(Env)
+    if env is not None:
+        env.clock = exchange.clock()  # the phone signs with the time of the server that judges
 
 
 @app.command("enroll")

@@ -81,17 +81,21 @@ def test_the_code_from_the_screen_stands_in_for_the_scan(
     assert service.complete(challenge.transaction_id, response).ok
 
 
-def test_a_wrong_code_is_bad_binding(service: LoginService, app_id: str) -> None:
+def test_a_wrong_code_is_refused_at_once_and_the_login_waits_for_the_right_one(
+    service: LoginService, app_id: str
+) -> None:
     challenge = begin(service)
     screen = open_screen(service, challenge)
     assert screen.current is not None
     wrong = f"{(int(screen.current.code) + 1) % 10000:04d}"
-    phone(service, app_id).approve(code=wrong)
+    with pytest.raises(AppRefusal) as refused:
+        phone(service, app_id).approve(code=wrong)
+    assert refused.value.reason is Reason.BAD_BINDING
+    assert screen.poll() is None  # nothing was handed in: the login is still open
+    phone(service, app_id).approve(code=screen.current.code)
     response = screen.poll()
     assert response is not None
-    assert service.complete(challenge.transaction_id, response).verdict.reason is (
-        Reason.BAD_BINDING
-    )
+    assert service.complete(challenge.transaction_id, response).verdict.reason is Reason.OK
 
 
 def test_frames_of_another_screen_are_bad_binding(service: LoginService, app_id: str) -> None:
@@ -99,12 +103,10 @@ def test_frames_of_another_screen_are_bad_binding(service: LoginService, app_id:
     screen = open_screen(service, challenge)
     phishing = frames_for(new_binding_value(), 0)
     phone(service, app_id).scan_payloads([f.payload() for f in phishing])
-    phone(service, app_id).approve()
-    response = screen.poll()
-    assert response is not None
-    assert service.complete(challenge.transaction_id, response).verdict.reason is (
-        Reason.BAD_BINDING
-    )
+    with pytest.raises(AppRefusal) as refused:
+        phone(service, app_id).approve()
+    assert refused.value.reason is Reason.BAD_BINDING
+    assert screen.poll() is None
 
 
 def test_three_wrong_pins_block_the_app_until_activated(

@@ -1,0 +1,32 @@
+"""`app approve` reports what the verifier decided: a refused answer is exit 1, never "approved"."""
+
+from __future__ import annotations
+
+from authenticators.clock import SystemClock
+from authenticators.core.login import LoginService
+from authenticators.protocol import Reason
+from authenticators.store import Store
+from tests.app.helpers import PIN, USER, begin, enroll, open_screen
+from tests.support import Emu
+
+
+def test_a_wrong_code_is_refused_and_the_right_one_still_logs_in(emu: Emu, store: Store) -> None:
+    service = LoginService(store, SystemClock())
+    service.identities.create(USER, "Alice Test")
+    app_id = enroll(service)
+    challenge = begin(service)
+    screen = open_screen(service, challenge)
+    assert screen.current is not None
+    wrong = f"{(int(screen.current.code) + 1) % 10000:04d}"
+
+    refused = emu("app", "approve", "--code", wrong, "--pin", PIN)
+    assert refused.exit_code == 1, refused.output
+    assert "approved" not in refused.stdout
+    assert "bad_binding" in refused.stderr
+
+    approved = emu("app", "approve", "--code", screen.current.code, "--app", app_id)
+    assert approved.exit_code == 0, approved.output
+    assert f"approved login {challenge.transaction_id}" in approved.stdout
+    response = screen.poll()
+    assert response is not None
+    assert service.complete(challenge.transaction_id, response).verdict.reason is Reason.OK
