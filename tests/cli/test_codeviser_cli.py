@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -150,10 +149,15 @@ def test_watch_redraws_until_interrupted(emu: Emu, state_dir: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
-    time.sleep(2.5)
+    assert proc.stdout is not None
+    shown = ""
+    while not shown.endswith("}\n"):  # until the first code is on screen
+        line = proc.stdout.readline()
+        assert line, "the watch ended before showing a code"
+        shown += line
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=10)
+    _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
-    first = json.loads(out[: out.index("}") + 1])
+    first = json.loads(shown)
     assert len(first["code"]) == 6
