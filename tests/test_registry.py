@@ -89,8 +89,8 @@ def test_any_group_loads_through_the_one_loader() -> None:
 def test_a_test_distribution_registers_in_any_group() -> None:
     code = (
         "from authenticators import registry; "
-        "print(registry.names(registry.BROKERS_GROUP), "
-        "registry.load(registry.BROKERS_GROUP, 'example'))"
+        "print(registry.names('authenticators.testonly'), "
+        "registry.load('authenticators.testonly', 'example'))"
     )
     ran = subprocess.run(
         [sys.executable, "-c", code], env=_with_dist(), capture_output=True, text=True, check=True

@@ -23,6 +23,7 @@ RESPONDER = STATUS + "Responder"
 def test_a_professional_gets_the_company_attributes(
     mitid_server: MitIDServer, nemlogin_sp: OIOSAMLServiceProvider, mitid_browser: BrowserLogin
 ) -> None:
+    # A CVR of its own: the session's server is shared, and other tests count on 12345678 not existing.
     user_id = "pro-" + secrets.token_hex(4)
     mitid_server.emulator.create_identity(
         user_id,
@@ -30,20 +31,20 @@ def test_a_professional_gets_the_company_attributes(
         password=PASSWORD,
         birthdate="1980-02-29",
         authenticators=[{"kind": "codeviser", "name": user_id + "-cv"}],
-        organisations=[{"cvr": "12345678", "name": "Test ApS", "roles": ["admin", "signer"]}],
+        organisations=[{"cvr": "31415926", "name": "Test ApS", "roles": ["admin", "signer"]}],
     )
     url, request_id = nemlogin_sp.login_url(level=Level.SUBSTANTIAL, professional=True)
     answer = mitid_browser.login(url, user_id, password=PASSWORD)
     outcome = nemlogin_sp.validate(answer.params["SAMLResponse"], request_id, professional=True)
     assert outcome.name_id.startswith(oiosaml.PROFESSIONAL_NAME_ID)
-    assert outcome.attribute("Cvr") == "12345678"
+    assert outcome.attribute("Cvr") == "31415926"
     assert outcome.attribute("OrganizationName") == "Test ApS"
     assert outcome.attribute("DateOfBirth") == "1980-02-29"
     for name in ("Rid", "ProductionUnit", "SeNumber", "ProfessionalPersistentUUID"):
         assert outcome.attribute(name), name
     privileges = base64.b64decode(outcome.attribute("Privileges") or "").decode()
     assert "<Privilege>admin</Privilege>" in privileges
-    assert "cvrNumberIdentifier:12345678" in privileges
+    assert "cvrNumberIdentifier:31415926" in privileges
 
 
 def test_aes_gcm_when_the_sp_metadata_asks_for_it(
