@@ -33,6 +33,14 @@ mitid-emulator gets these fixtures without any import:
     ``.login(url, user_id, kind=..., password=...)`` returns the callback (``.code``,
     ``.params``), reading codes through the control API.
 
+``mitid_passport``
+    A fresh simulated ePassport (Danish, valid, genuine chip) issued through the control API:
+    a dict with ``name``, ``uri`` (``passport:sim:NAME``), ``mrz``, ``document_number``, ….
+``mitid_registered_identity``
+    A person who got their MitID with the identification app: proofed with ``mitid_passport``
+    and a camera shot of its holder, registered at IAL high with a MitID app enrolled at level
+    high (``.app_pin``; ``.authenticators["app"]``), ``.passport`` the passport's name.
+
 ``nemlogin_sp``
     A fresh OIOSAML 3 service provider (pysaml2's SP client, see
     :class:`~authenticators.server.nemlogin.testing.OIOSAMLServiceProvider`) registered with
@@ -239,6 +247,44 @@ def mitid_identity(mitid_server: MitIDServer) -> MitIDIdentity:
         PASSWORD,
         created["cpr"],
         {a["kind"]: a["id"] for a in created["enrolled"]},
+    )
+
+
+@dataclass(frozen=True)
+class RegisteredIdentity:
+    user_id: str
+    uuid: str
+    name: str
+    birthdate: str
+    passport: str
+    activation_code: str = field(repr=False)
+    authenticators: dict[str, str] = field(default_factory=dict)
+    app_pin: str = field(default=APP_PIN, repr=False)
+
+
+@pytest.fixture
+def mitid_passport(mitid_server: MitIDServer) -> dict[str, Any]:
+    name = _unique("passport")
+    passport: dict[str, Any] = mitid_server.emulator.create_passport(
+        "Jensen", "Test Person", "1990-01-02", name=name, sex="X"
+    )
+    return passport
+
+
+@pytest.fixture
+def mitid_registered_identity(
+    mitid_server: MitIDServer, mitid_passport: dict[str, Any]
+) -> RegisteredIdentity:
+    user_id = _unique("registered")
+    done = mitid_server.emulator.register_with_passport(mitid_passport["name"], user_id, APP_PIN)
+    return RegisteredIdentity(
+        user_id=done["user_id"],
+        uuid=done["uuid"],
+        name=done["name"],
+        birthdate=done["birthdate"],
+        passport=mitid_passport["name"],
+        activation_code=done["activation_code"],
+        authenticators={"app": done["app_id"]},
     )
 
 

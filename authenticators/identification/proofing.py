@@ -273,7 +273,7 @@ class IdentificationService:
             raise refuse(
                 "document",
                 ProofingReason.DOCUMENT_NOT_ACCEPTED,
-                f"a passport from {chip.issuing_state} needs a CPR number (--cpr)",
+                f"a passport from {chip.issuing_state} needs a CPR number",
             )
         self._record(
             proofing_id,

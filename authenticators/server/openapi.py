@@ -341,6 +341,9 @@ def openapi_document(services: Services) -> dict[str, Any]:
     from authenticators.server.nemlogin.endpoints import openapi_paths as nemlogin_paths
 
     paths.update(nemlogin_paths())
+    from authenticators.server.identification import openapi_paths as identification_paths
+
+    paths.update(identification_paths())
     return {
         "openapi": "3.0.3",
         "info": {

@@ -60,3 +60,21 @@ def face(seed: str, *, variant: int = 0, size: tuple[int, int] = (360, 450)) -> 
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
+
+
+def camera_shot(photo: bytes, variant: int = 1) -> bytes:
+    """Another picture of the person in ``photo``: other light, noise and focus, as a phone's
+    camera would take it (a JPEG, small enough to send in a request)."""
+    from PIL import Image, ImageFilter
+
+    shot = random.Random(variant)
+    with Image.open(io.BytesIO(photo)) as opened:
+        image = opened.convert("RGB")
+    image.thumbnail((360, 450))
+    brightness = 1.0 + shot.uniform(-0.08, 0.08)
+    image = image.point(lambda v: max(0, min(255, int(v * brightness))))
+    noise = Image.effect_noise(image.size, shot.uniform(4, 10)).convert("RGB")
+    image = Image.blend(image, noise, 0.05).filter(ImageFilter.GaussianBlur(shot.uniform(0.3, 1.0)))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()

@@ -156,6 +156,20 @@ def qr_frame_inputs() -> list[bytes]:
 #: A valid body (JSON, or a form for the OIDC endpoints) for operations of the OpenAPI document
 #: that take one; path parameters are filled from the harness's fixture.
 SERVER_BODIES: dict[tuple[str, str], tuple[str, bytes]] = {
+    ("POST", "/emulator/passports"): (
+        "application/json",
+        b'{"name": "p-1", "surname": "Berg", "given_names": "Bo", "birth": "1985-06-07",'
+        b' "sex": "M", "nationality": "DNK"}',
+    ),
+    ("POST", "/emulator/identification/register"): (
+        "application/json",
+        b'{"passport": "p-1", "user_id": "bo-1", "pin": "135790", "face_of": "p-1"}',
+    ),
+    ("POST", "/emulator/identification/enroll"): (
+        "application/json",
+        b'{"passport": "p-1", "user_id": "bo-1", "kind": "codeviser", "face_of": "p-1",'
+        b' "face_outcome": "no_liveness"}',
+    ),
     ("POST", "/emulator/identities"): (
         "application/json",
         b'{"user_id": "bob-1", "name": "Bob", "password": "bob-password", "cpr": "0102031234",'

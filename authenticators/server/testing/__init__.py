@@ -106,6 +106,37 @@ class Emulator:
         )
         return result
 
+    # -- passports and the identification app --
+
+    def create_passport(
+        self, surname: str, given_names: str, birth: str, **options: Any
+    ) -> dict[str, Any]:
+        """A simulated passport (options: name, nationality, sex, expired, clone, tampered,
+        expired_signer); its summary with ``name``, ``uri`` and ``mrz``."""
+        body = {"surname": surname, "given_names": given_names, "birth": birth, **options}
+        result: dict[str, Any] = self.call("POST", "/emulator/passports", body)
+        return result
+
+    def register_with_passport(
+        self, passport: str, user_id: str, pin: str, **options: Any
+    ) -> dict[str, Any]:
+        """The identification app: proof with the passport and a face (``face_of`` defaults to
+        the passport's holder, ``face`` is a base64 image), then a new identity and app."""
+        body: dict[str, Any] = {"passport": passport, "user_id": user_id, "pin": pin, **options}
+        if "face" not in body:
+            body.setdefault("face_of", passport)
+        result: dict[str, Any] = self.call("POST", "/emulator/identification/register", body)
+        return result
+
+    def enroll_with_passport(
+        self, passport: str, user_id: str, kind: str, **options: Any
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"passport": passport, "user_id": user_id, "kind": kind, **options}
+        if "face" not in body:
+            body.setdefault("face_of", passport)
+        result: dict[str, Any] = self.call("POST", "/emulator/identification/enroll", body)
+        return result
+
     def current_code(self, kind: str, name: str) -> str:
         """Press a code token's button and read the code it shows."""
         return str(self.call("GET", f"/emulator/code-tokens/{kind}/{name}/code")["code"])
