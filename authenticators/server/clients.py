@@ -40,7 +40,7 @@ SCHEMA = Schema(
     ],
 )
 
-SUPPORTED_SCOPES = ("openid", "profile", "ssn", "mitid_erhverv")
+SUPPORTED_SCOPES = ("openid", "profile", "ssn", "mitid_erhverv", "offline_access")
 DEFAULT_SCOPES = SUPPORTED_SCOPES
 _CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{2,127}")
 MAX_REDIRECT_URIS = 20
@@ -145,7 +145,7 @@ class OIDCClient:
         return response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type == "authorization_code"
+        return grant_type in ("authorization_code", "refresh_token")
 
 
 def _row(row: sqlite3.Row) -> OIDCClient:

@@ -31,6 +31,7 @@ class ServerConfig:
     default_level: str = Level.SUBSTANTIAL.value
     code_lifetime: float = 60.0
     token_lifetime: float = 3600.0
+    refresh_lifetime: float = 30 * 86400.0
     flow_lifetime: float = 1800.0
     body_limit: int = 64 * 1024
     clock_cache: float = 0.1

@@ -16,12 +16,14 @@ from starlette.routing import BaseRoute, Route
 from authenticators.core.errors import CoreError
 from authenticators.protocol import Level
 from authenticators.server.api import on_loop, services_of
+from authenticators.server.clients import OIDCClient
 from authenticators.server.context import Services
 from authenticators.server.flows import METHOD, USER_ID, browser_digest
 from authenticators.server.http import ApiError, error_response, query_pairs, read_form
 from authenticators.server.oidc.claims import CLAIMS_SUPPORTED, user_claims
 from authenticators.server.oidc.cors import cors_route
 from authenticators.server.oidc.mitid import ACR_VALUES, MAX_STATE, parse_options
+from authenticators.server.oidc.models import AccessToken, RefreshToken
 from authenticators.server.oidc.server import NO_STORE, EmuRequest
 from authenticators.server.pages.render import render
 from authenticators.server.pages.strings import pick_language
@@ -32,9 +34,14 @@ BROWSER_COOKIE = "mitid_emu_browser"
 AUTHORIZE = "/authorize"
 TOKEN = "/token"  # noqa: S105 - a path
 USERINFO = "/userinfo"
+REVOCATION = "/revoke"
+INTROSPECTION = "/introspect"
 JWKS = "/jwks"
 DISCOVERY = "/.well-known/openid-configuration"
 OAUTH_METADATA = "/.well-known/oauth-authorization-server"  # RFC 8414
+
+
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
 
 def discovery_document(services: Services) -> dict[str, Any]:
@@ -48,14 +55,14 @@ def discovery_document(services: Services) -> dict[str, Any]:
         "scopes_supported": list(services.authorization_server.scopes_supported),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "revocation_endpoint": issuer + REVOCATION,
+        "introspection_endpoint": issuer + INTROSPECTION,
+        "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
+        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
         "acr_values_supported": list(ACR_VALUES),
         "claims_supported": list(CLAIMS_SUPPORTED),
@@ -250,17 +257,23 @@ async def token(request: Request) -> Response:
     return response
 
 
-def token_request_problem(form: list[tuple[str, str]], authorization: str | None) -> str | None:
-    """What RFC 6749 forbids in a token request that Authlib lets through, or None."""
+def client_request_problem(form: list[tuple[str, str]], authorization: str | None) -> str | None:
+    """What RFC 6749 forbids in a client's request to the token endpoint (or to revocation
+    and introspection) that Authlib lets through, or None."""
     names = [name for name, _ in form]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         return f"'{repeated[0]}' is sent more than once (RFC 6749 3.2)"
-    if "grant_type" not in names:
-        return "'grant_type' is missing"
     if authorization and authorization.lower().startswith("basic ") and "client_secret" in names:
         return "the client authenticates twice (Basic and client_secret); use one method"
     return None
+
+
+def token_request_problem(form: list[tuple[str, str]], authorization: str | None) -> str | None:
+    problem = client_request_problem(form, authorization)
+    if problem is None and all(name != "grant_type" for name, _ in form):
+        return "'grant_type' is missing"
+    return problem
 
 
 def with_issuer(response: Response, issuer: str | None) -> Response:
@@ -336,6 +349,92 @@ async def userinfo(request: Request) -> Response:
     return JSONResponse(result, headers=NO_STORE)
 
 
+async def _client_form(
+    request: Request, services: Services, path: str
+) -> tuple[EmuRequest, OIDCClient] | Response:
+    """A token-endpoint-style request (RFC 7009, RFC 7662): the form and the authenticated
+    client, or the error to answer with."""
+    try:
+        form = await read_form(request, services.config.body_limit)
+        _check_basic_header(request.headers.get("authorization"))
+    except ApiError as exc:
+        return exc.response()
+    bad = _printable_ascii(form)
+    names = [name for name, _ in form]
+    problem = (
+        f"'{bad}' must be printable ASCII"
+        if bad is not None
+        else client_request_problem(form, request.headers.get("authorization"))
+    )
+    if problem is None and names.count("token") != 1:
+        problem = "send exactly one 'token'"
+    if problem is not None:
+        return error_response(400, "invalid_request", problem)
+    oreq = EmuRequest("POST", services.config.issuer_url + path, request.headers, form=form)
+    server = services.authorization_server
+    try:
+        client = await on_loop(server.authenticate_client, oreq, CLIENT_AUTH_METHODS, path)
+    except OAuth2Error as error:
+        response: Response = server.handle_error_response(oreq, error)
+        return response
+    return oreq, client
+
+
+async def revoke(request: Request) -> Response:
+    """RFC 7009: the client's own access or refresh token stops working (a refresh token
+    with every token of its grant); an unknown token is no error."""
+    services = services_of(request)
+    checked = await _client_form(request, services, REVOCATION)
+    if isinstance(checked, Response):
+        return checked
+    oreq, client = checked
+    token_value = oreq.form["token"]
+    if len(token_value) <= 512:
+        await on_loop(services.grants.revoke, token_value, client.client_id)
+    return JSONResponse({}, headers=NO_STORE)
+
+
+async def introspect(request: Request) -> Response:
+    """RFC 7662: whether a token of the asking client is active, and what it stands for."""
+    services = services_of(request)
+    checked = await _client_form(request, services, INTROSPECTION)
+    if isinstance(checked, Response):
+        return checked
+    oreq, client = checked
+    token_value = oreq.form["token"]
+
+    def look_up() -> dict[str, Any]:
+        if len(token_value) > 512:
+            return {"active": False}
+        hint = oreq.form.get("token_type_hint")
+        found: AccessToken | RefreshToken | None = None
+        kind = "access_token"
+        if hint != "refresh_token":
+            found = services.grants.token(token_value)
+        if found is None:
+            found, kind = services.grants.live_refresh(token_value), "refresh_token"
+        if found is None and hint == "refresh_token":
+            found, kind = services.grants.token(token_value), "access_token"
+        if found is None or found.client_id != client.client_id:
+            return {"active": False}
+        auth = found.authentication
+        return {
+            "active": True,
+            "token_type": "Bearer" if kind == "access_token" else "refresh_token",
+            "scope": found.scope,
+            "client_id": found.client_id,
+            "sub": auth.identity_uuid,
+            "iss": services.config.issuer_url,
+            "aud": found.client_id,
+            "iat": int(found.issued_at),
+            "exp": int(found.expires_at),
+            "auth_time": int(auth.auth_time),
+            "acr": auth.acr,
+        }
+
+    return JSONResponse(await on_loop(look_up), headers=NO_STORE)
+
+
 def routes() -> list[BaseRoute]:
     return [
         cors_route(DISCOVERY, discovery, ["GET"]),
@@ -344,4 +443,6 @@ def routes() -> list[BaseRoute]:
         Route(AUTHORIZE, authorize, methods=["GET", "POST"]),
         cors_route(TOKEN, token, ["POST"]),
         cors_route(USERINFO, userinfo, ["GET", "POST"]),
+        cors_route(REVOCATION, revoke, ["POST"]),
+        cors_route(INTROSPECTION, introspect, ["POST"]),
     ]

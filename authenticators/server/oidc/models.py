@@ -46,7 +46,24 @@ SCHEMA = Schema(
             revoked INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX oidc_tokens_code ON oidc_tokens(code_sha256)
+        """,
+        # Refresh tokens (offline_access); a grant's tokens share the digest of its code. The
+        # nonce index goes: a nonce seen before is no longer looked up.
         """
+        DROP INDEX oidc_codes_nonce;
+        CREATE TABLE oidc_refresh_tokens (
+            token_sha256 BLOB PRIMARY KEY,
+            client_id TEXT NOT NULL,
+            grant_sha256 BLOB NOT NULL,
+            scope TEXT NOT NULL,
+            authentication TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            used INTEGER NOT NULL DEFAULT 0,
+            revoked INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX oidc_refresh_tokens_grant ON oidc_refresh_tokens(grant_sha256)
+        """,
     ],
 )
 
@@ -144,6 +161,25 @@ class AccessToken:
     scope: str
     authentication: Authentication
     expires_at: float
+    issued_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    """A refresh token as Authlib's refresh grant expects it."""
+
+    client_id: str
+    grant_sha256: bytes
+    scope: str
+    authentication: Authentication
+    issued_at: float
+    expires_at: float
+
+    def check_client(self, client: Any) -> bool:
+        return bool(client.client_id == self.client_id)
+
+    def get_scope(self) -> str:
+        return self.scope
 
 
 class GrantStore:
@@ -236,6 +272,89 @@ class GrantStore:
                 ),
             )
 
+    def save_refresh(
+        self,
+        refresh_token: str,
+        *,
+        client_id: str,
+        grant_sha256: bytes,
+        scope: str,
+        authentication: Authentication,
+        lifetime: float,
+    ) -> None:
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO oidc_refresh_tokens VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0)",
+                (
+                    digest(refresh_token),
+                    client_id,
+                    grant_sha256,
+                    scope,
+                    authentication.to_json(),
+                    now,
+                    now + lifetime,
+                ),
+            )
+
+    def use_refresh(self, refresh_token: str, client_id: str) -> RefreshToken | None:
+        """The refresh token, used up now (each use gets a new one); None when unknown,
+        expired, revoked or another client's. One presented again after its use revokes its
+        whole grant: someone else holds a copy (RFC 9700 4.14.2)."""
+        key = digest(refresh_token)
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                "SELECT * FROM oidc_refresh_tokens WHERE token_sha256 = ?", (key,)
+            ).fetchone()
+            if row is None or row["client_id"] != client_id or row["revoked"]:
+                return None
+            if row["used"]:
+                self._revoke_grant(conn, row["grant_sha256"])
+                return None
+            conn.execute("UPDATE oidc_refresh_tokens SET used = 1 WHERE token_sha256 = ?", (key,))
+            if now >= row["expires_at"]:
+                return None
+        return _refresh(row)
+
+    @staticmethod
+    def _revoke_grant(conn: Any, grant: bytes) -> None:
+        conn.execute("UPDATE oidc_tokens SET revoked = 1 WHERE code_sha256 = ?", (grant,))
+        conn.execute("UPDATE oidc_refresh_tokens SET revoked = 1 WHERE grant_sha256 = ?", (grant,))
+
+    def revoke(self, token: str, client_id: str) -> bool:
+        """Revoke an access or refresh token of ``client_id`` (RFC 7009); a refresh token takes
+        its whole grant with it. False when no such token of that client exists."""
+        key = digest(token)
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                "SELECT client_id, grant_sha256 FROM oidc_refresh_tokens WHERE token_sha256 = ?",
+                (key,),
+            ).fetchone()
+            if row is not None:
+                if row["client_id"] != client_id:
+                    return False
+                self._revoke_grant(conn, row["grant_sha256"])
+                return True
+            row = conn.execute(
+                "SELECT client_id FROM oidc_tokens WHERE token_sha256 = ?", (key,)
+            ).fetchone()
+            if row is None or row["client_id"] != client_id:
+                return False
+            conn.execute("UPDATE oidc_tokens SET revoked = 1 WHERE token_sha256 = ?", (key,))
+            return True
+
+    def live_refresh(self, refresh_token: str) -> RefreshToken | None:
+        """A refresh token that could still be used, without using it."""
+        with self.store.read() as conn:
+            row = conn.execute(
+                "SELECT * FROM oidc_refresh_tokens WHERE token_sha256 = ?",
+                (digest(refresh_token),),
+            ).fetchone()
+        if row is None or row["revoked"] or row["used"] or self.clock.now() >= row["expires_at"]:
+            return None
+        return _refresh(row)
+
     def token(self, access_token: str) -> AccessToken | None:
         """A live access token, or None (unknown, expired or revoked)."""
         with self.store.read() as conn:
@@ -249,6 +368,7 @@ class GrantStore:
             row["scope"],
             Authentication.from_json(row["authentication"]),
             row["expires_at"],
+            row["created_at"],
         )
 
     def prune(self, older_than: float) -> None:
@@ -256,6 +376,18 @@ class GrantStore:
         with self.store.transaction() as conn:
             conn.execute("DELETE FROM oidc_codes WHERE expires_at < ?", (older_than,))
             conn.execute("DELETE FROM oidc_tokens WHERE expires_at < ?", (older_than,))
+            conn.execute("DELETE FROM oidc_refresh_tokens WHERE expires_at < ?", (older_than,))
+
+
+def _refresh(row: Any) -> RefreshToken:
+    return RefreshToken(
+        row["client_id"],
+        row["grant_sha256"],
+        row["scope"],
+        Authentication.from_json(row["authentication"]),
+        row["created_at"],
+        row["expires_at"],
+    )
 
 
 def as_mapping(auth: Authentication) -> Mapping[str, Any]:

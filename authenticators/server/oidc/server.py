@@ -17,7 +17,7 @@ from authlib.oauth2.rfc6749 import (
     OAuth2Payload,
     OAuth2Request,
 )
-from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
+from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.core.util import create_half_hash
@@ -28,12 +28,13 @@ from authenticators.core.errors import CoreError
 from authenticators.ct import bytes_eq
 from authenticators.server.clients import SUPPORTED_SCOPES, OIDCClient
 from authenticators.server.oidc.claims import user_claims
-from authenticators.server.oidc.models import Authentication, StoredCode
+from authenticators.server.oidc.models import Authentication, RefreshToken, StoredCode
 
 if TYPE_CHECKING:
     from authenticators.server.context import Services
 
 ALG = "RS256"
+OFFLINE_ACCESS = "offline_access"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -221,12 +222,43 @@ def id_token(
     return jwt.encode(header, claims, key, [ALG])
 
 
+class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
+    """``grant_type=refresh_token`` (scope ``offline_access``): each use returns a new refresh
+    token and uses the old one up; the person's login is the one the grant began with."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = CodeGrant.TOKEN_ENDPOINT_AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    @property
+    def services(self) -> Services:
+        server: EmuAuthorizationServer = self.server
+        return server.services
+
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
+        client = self.request.client
+        if not isinstance(refresh_token, str) or len(refresh_token) > 512 or client is None:
+            return None
+        return self.services.grants.use_refresh(refresh_token, client.client_id)
+
+    def authenticate_user(self, refresh_token: RefreshToken) -> Authentication | None:
+        auth = refresh_token.authentication
+        try:
+            self.services.identities.by_uuid(auth.identity_uuid)
+        except CoreError:
+            return None
+        return auth
+
+    def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
+        """Nothing to do: the refresh token was used up when it was presented."""
+
+
 class EmuAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def __init__(self, services: Services) -> None:
         super().__init__(scopes_supported=list(SUPPORTED_SCOPES))
         self.services = services
         self.register_token_generator("default", self._generate_token)
         self.register_grant(CodeGrant, [S256Challenge(required=True), EmuOpenIDCode(services)])
+        self.register_grant(RefreshGrant)
 
     def query_client(self, client_id: str) -> OIDCClient | None:
         if not isinstance(client_id, str) or len(client_id) > 128:
@@ -242,23 +274,37 @@ class EmuAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         expires_in: int | None = None,
         include_refresh_token: bool = True,
     ) -> dict[str, Any]:
-        return {
+        token = {
             "token_type": "Bearer",
             "access_token": secrets.token_urlsafe(32),
             "expires_in": int(self.services.config.token_lifetime),
             "scope": scope or "",
         }
+        if include_refresh_token and OFFLINE_ACCESS in (scope or "").split():
+            token["refresh_token"] = secrets.token_urlsafe(32)
+        return token
 
     def save_token(self, token: dict[str, Any], request: EmuRequest) -> None:
         code: StoredCode | None = request.authorization_code
+        refreshed: RefreshToken | None = getattr(request, "refresh_token", None)
+        grant = code.code_sha256 if code else refreshed.grant_sha256 if refreshed else None
         self.services.grants.save_token(
             token["access_token"],
             client_id=request.client.client_id,
-            code_sha256=code.code_sha256 if code else None,
+            code_sha256=grant,
             scope=token.get("scope", ""),
             authentication=request.user,
             lifetime=self.services.config.token_lifetime,
         )
+        if "refresh_token" in token and grant is not None:
+            self.services.grants.save_refresh(
+                token["refresh_token"],
+                client_id=request.client.client_id,
+                grant_sha256=grant,
+                scope=token.get("scope", ""),
+                authentication=request.user,
+                lifetime=self.services.config.refresh_lifetime,
+            )
 
     def create_oauth2_request(self, request: EmuRequest) -> EmuRequest:
         return request
