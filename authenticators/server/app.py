@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from authenticators.server import control, identification, login
+from authenticators.server import control, identification, login, self_service
 from authenticators.server.brokers import control as broker_control
 from authenticators.server.brokers import server as brokers
 from authenticators.server.config import ServerConfig
@@ -80,6 +80,7 @@ def create_app(config: ServerConfig, store: Store | None = None) -> Starlette:
     routes += login.routes()
     routes += control.routes()
     routes += identification.routes()
+    routes += self_service.routes()
     routes += brokers.routes()
     routes += broker_control.routes()
     routes += nemlogin.install(services)

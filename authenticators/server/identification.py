@@ -179,7 +179,7 @@ def _proofing(fields: Fields, services: Services) -> dict[str, Any]:
     }
 
 
-def _service(services: Services, request: dict[str, Any]) -> Any:
+def proofing_service(services: Services, request: dict[str, Any]) -> Any:
     from authenticators.identification.face import FaceOutcome, FaceVerifier
     from authenticators.identification.proofing import IdentificationService
     from authenticators.passport.transport import open_transport
@@ -197,7 +197,7 @@ def _service(services: Services, request: dict[str, Any]) -> Any:
     )
 
 
-def _prove(
+def prove(
     services: Services, service: Any, request: dict[str, Any], purpose: str, cpr: str | None
 ) -> Any:
     from firmware_sim.passport import faces
@@ -227,9 +227,9 @@ async def register(request: Request, services: Services) -> Response:
 
         if problem := pin_problem(pin):
             raise ApiError(400, "invalid_request", problem)
-        service = _service(services, wanted)
+        service = proofing_service(services, wanted)
         service.check_user_id_free(wanted["user_id"])
-        proof = _prove(services, service, wanted, "register", cpr)
+        proof = prove(services, service, wanted, "register", cpr)
         done = service.register(proof, wanted["user_id"], pin, cpr=cpr)
         return {
             "user_id": done.identity.user_id,
@@ -265,8 +265,8 @@ async def enroll(request: Request, services: Services) -> Response:
 
     def work() -> dict[str, Any]:
         services.identities.get(wanted["user_id"])
-        service = _service(services, wanted)
-        proof = _prove(services, service, wanted, f"enroll {kind}", None)
+        service = proofing_service(services, wanted)
+        proof = prove(services, service, wanted, f"enroll {kind}", None)
         found = service.enroll(proof, wanted["user_id"], kind, **options)
         return {
             "user_id": wanted["user_id"],
