@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 import warnings
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,9 @@ class IdentityProvider:
         self.base_url = base_url.rstrip("/")
         self.providers = ProviderRegistry(store, clock)
         self.keys: dict[str, KeyPair] = idp_keys(store, clock)
+        # xmlsec1 reads keys from files: private ones, removed when the process ends.
         self._dir = Path(tempfile.mkdtemp(prefix="mitid-emu-saml-"))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
         self._files: dict[str, str] = {}
         for use, pair in self.keys.items():
             for part, text in (("key", pair.key_pem), ("cert", pair.cert_pem)):
@@ -150,7 +153,7 @@ class IdentityProvider:
         return f"IdentityProvider({self.entity_id!r})"
 
     def close(self) -> None:
-        shutil.rmtree(self._dir, ignore_errors=True)
+        self._cleanup()
 
     # -- configuration ---------------------------------------------------------------------
 
