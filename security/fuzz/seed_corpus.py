@@ -211,6 +211,11 @@ SERVER_BODIES: dict[tuple[str, str], tuple[str, bytes]] = {
         b'{"client_data_hash": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",'
         b' "rp_id": "localhost"}',
     ),
+    ("POST", "/emulator/nemlogin/sps"): (
+        "application/json",
+        b'{"metadata": "<md:EntityDescriptor xmlns:md=\\"urn:oasis:names:tc:SAML:2.0:metadata\\"'
+        b' entityID=\\"https://seed.example.test/saml\\"/>", "name": "Seed", "simulate": false}',
+    ),
     ("POST", "/token"): (
         "application/x-www-form-urlencoded",
         b"grant_type=authorization_code&code=abc&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2F"
