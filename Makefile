@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 test: setup lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(MAKE) conformance
 
 # python-fido2's own device suite (tests/device of the installed version's sdist, fetched into
 # build/conformance) against a fresh `chip serve --udp` on free ports.

@@ -18,6 +18,7 @@ from fido2.ctap import STATUS, CtapError
 from fido2.ctap2.base import AssertionResponse, AttestationResponse, Ctap2, Info
 from fido2.ctap2.credman import CredentialManagement
 from fido2.ctap2.pin import ClientPin, PinProtocol, PinProtocolV1, PinProtocolV2
+from fido2.hid import CAPABILITY
 from fido2.webauthn import PublicKeyCredentialDescriptor, PublicKeyCredentialType
 
 from authenticators.chip.errors import ChipErrorCode, ChipHostError, from_ctap
@@ -85,6 +86,11 @@ class ChipHost:
     @property
     def ctap2(self) -> Ctap2:
         if self._ctap2 is None:
+            if not self.device.ctap.capabilities & CAPABILITY.CBOR:
+                raise ChipHostError(
+                    ChipErrorCode.NOT_SUPPORTED,
+                    f"{self.uri}: the token does not speak CTAP2 (U2F only)",
+                )
             with self.guard("read its getInfo"):
                 self._ctap2 = Ctap2(self.device.ctap)
         return self._ctap2

@@ -11,6 +11,7 @@ import functools
 import os
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -110,22 +111,44 @@ def chip() -> None:
     show_default=True,
     help="Who touches the button: always, never, or delay:MS.",
 )
+@click.option(
+    "--model",
+    "model_name",
+    default="mitid-chip",
+    show_default=True,
+    help="The key model: what getInfo reports and how the key behaves (see `chip list`).",
+)
+@click.option(
+    "--strict-channels",
+    is_flag=True,
+    help="Spec-strict CTAPHID channels: only broadcast INIT opens one; a power cycle drops all.",
+)
 @pass_env
 @user_errors
-def serve(env: Env, port: int, reply_port: int, presence: str) -> None:
+def serve(
+    env: Env, port: int, reply_port: int, presence: str, model_name: str, strict_channels: bool
+) -> None:
     """Run a simulated chip over UDP (SoloKeys simulator convention) until stopped.
 
     State (keys, PIN, credentials, signature counter) lives in --state and survives restarts.
     """
     from firmware_sim.chip import ChipDevice, StoreBackend, parse_policy
+    from firmware_sim.chip.models import model_named
     from firmware_sim.udp import UdpServer
 
     try:
         policy = parse_policy(presence)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+        model = model_named(model_name)
+    except (ValueError, KeyError) as exc:
+        raise UserError(str(exc.args[0])) from None
     store = env.store()
-    device = ChipDevice(backend=StoreBackend(store), clock=env.clock, presence=policy)
+    device = ChipDevice(
+        backend=StoreBackend(store),
+        clock=env.clock,
+        presence=policy,
+        model=model,
+        strict_channels=strict_channels,
+    )
     server = UdpServer(device, port=port, reply_port=reply_port)
     try:
         server.start()
@@ -142,7 +165,9 @@ def serve(env: Env, port: int, reply_port: int, presence: str) -> None:
     host, bound = server.address
     click.echo(
         f"chip listening on udp://{host}:{bound}, answering to udp://127.0.0.1:{reply_port} "
-        f"(presence {policy.spec}); Ctrl-C to stop"
+        f"(model {model.key}, presence {policy.spec}"
+        + (", strict channels" if strict_channels else "")
+        + "); Ctrl-C to stop"
     )
     try:
         while not stop.wait(0.2):
@@ -177,17 +202,22 @@ def serve(env: Env, port: int, reply_port: int, presence: str) -> None:
 @user_errors
 @device_errors
 def list_(env: Env, udp_ports: tuple[int, ...], reply_port: int, as_json: bool) -> None:
-    """List HID FIDO tokens, simulated chips with state, and running UDP simulators."""
-    from authenticators.hal import list_devices
+    """List HID FIDO tokens, simulated chips with state, and running UDP simulators; then the
+    key models a simulated chip can be (`chip serve --model`, `sim:?model=`)."""
+    from authenticators.hal import list_devices, simulator_models
 
     found, notes = list_devices(env.store(), udp_ports=udp_ports, reply_port=reply_port)
+    models = simulator_models()
     if as_json:
-        emit_json({"devices": [d.to_dict() for d in found], "notes": notes})
+        emit_json({"devices": [d.to_dict() for d in found], "notes": notes, "models": models})
         return
     if not found:
         click.echo("no tokens found; `mitid-emu chip info sim:` makes the simulated chip")
     for item in found:
         click.echo(f"{item.uri}\t{item.kind}\t{item.product or '-'}\t{item.serial or '-'}")
+    click.echo("models:")
+    for model in models:
+        click.echo(f"  {model['name']:<12} {model['summary']}")
     for note in notes:
         click.echo(f"note: {note}", err=True)
 
@@ -496,7 +526,13 @@ def creds_delete(env: Env, credential_id: str, uri: str, pin: str | None) -> Non
 
 
 @chip.command()
-@click.option("--device", "uri", required=True, help=DEVICE_HELP)
+@click.option("--device", "uri", help=DEVICE_HELP)
+@click.option(
+    "--each-model",
+    is_flag=True,
+    help="Instead of --device: a fresh simulated chip of every key model, each in a throw-away "
+    "state, with the destructive checks; says which checks apply to each.",
+)
 @click.option(
     "--allow-reset",
     is_flag=True,
@@ -514,7 +550,8 @@ def creds_delete(env: Env, credential_id: str, uri: str, pin: str | None) -> Non
 @device_errors
 def selftest(
     env: Env,
-    uri: str,
+    uri: str | None,
+    each_model: bool,
     allow_reset: bool,
     areas: tuple[str, ...],
     junit: Path | None,
@@ -537,6 +574,11 @@ def selftest(
         if not as_json:
             click.echo(f"{marks[result.outcome]}  {result.id:<36} {result.message}")
 
+    if each_model == (uri is not None):
+        raise UserError("give either --device URI or --each-model")
+    if uri is None:
+        _selftest_each_model(env, areas, junit, as_json)
+        return
     with _open(env, uri) as device:
         if not as_json:
             click.echo(
@@ -562,6 +604,43 @@ def selftest(
         if junit is not None:
             click.echo(f"JUnit XML written to {junit}")
     if not report.ok:
+        sys.exit(1)
+
+
+def _selftest_each_model(
+    env: Env, areas: tuple[str, ...], junit: Path | None, as_json: bool
+) -> None:
+    """The battery against a fresh simulated chip of each key model; skipped checks are the
+    ones that do not apply to that model (its getInfo does not offer what they test)."""
+    from authenticators.chip.selftest import Outcome, run_selftest
+    from authenticators.hal import model_names, open_device
+    from authenticators.store import Store
+
+    if junit is not None:
+        raise UserError("--junit goes with --device (one report per file)")
+    reports = {}
+    for name in model_names():
+        with tempfile.TemporaryDirectory(prefix="mitid-selftest-") as state:
+            store = Store(Path(state))
+            try:
+                with open_device(f"sim:selftest?model={name}", store=store, clock=env.clock) as dev:
+                    report = run_selftest(dev, allow_reset=True, areas=areas)
+            finally:
+                store.close()
+        reports[name] = report
+        if not as_json:
+            applies = len(report.results) - report.count(Outcome.SKIPPED)
+            click.echo(
+                f"{name:<12} {applies} checks apply: {report.count(Outcome.PASSED)} passed, "
+                f"{report.count(Outcome.FAILED)} failed; {report.count(Outcome.SKIPPED)} "
+                "do not apply"
+            )
+            for result in report.results:
+                if result.outcome is Outcome.FAILED:
+                    click.echo(f"  FAIL  {result.id:<36} {result.message}")
+    if as_json:
+        emit_json({"models": {name: r.to_dict() for name, r in reports.items()}})
+    if not all(r.ok for r in reports.values()):
         sys.exit(1)
 
 

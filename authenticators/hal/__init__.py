@@ -13,8 +13,10 @@ from authenticators.hal.uri import (
     DeviceUri,
     Listing,
     list_devices,
+    model_names,
     open_device,
     parse,
+    simulator_models,
     simulator_roots,
 )
 
@@ -27,7 +29,9 @@ __all__ = [
     "Listing",
     "garbage_as_errors",
     "list_devices",
+    "model_names",
     "open_device",
     "parse",
+    "simulator_models",
     "simulator_roots",
 ]

@@ -2,7 +2,9 @@
 
 ``sim:`` / ``sim:NAME``      a simulated chip in process; its state lives in the state directory,
                              so it is the same chip in every command (``?presence=never`` etc.
-                             chooses who touches its button; the default is "always")
+                             chooses who touches its button; the default is "always";
+                             ``?model=solo1`` the key model; ``?channels=strict`` spec-strict
+                             CTAPHID channels)
 ``udp://HOST:PORT``          an out-of-process simulator (``mitid-emu chip serve``); answers come
                              to 127.0.0.1:7112, or to ``?reply=PORT``
 ``hid:auto`` / ``hid:PATH``  a real token through hidapi (``/dev/hidrawN`` on Linux)
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -47,12 +50,17 @@ class DeviceUri:
     port: int = 0
     reply_port: int = DEFAULT_REPLY_PORT
     presence: str | None = None
+    model: str | None = None
+    strict_channels: bool = False
 
     @property
     def canonical(self) -> str:
         if self.scheme == "sim":
             base = "sim:" if self.name == DEFAULT_SIM else f"sim:{self.name}"
-            return base + (f"?presence={self.presence}" if self.presence else "")
+            query = [f"presence={self.presence}"] if self.presence else []
+            query += [f"model={self.model}"] if self.model else []
+            query += ["channels=strict"] if self.strict_channels else []
+            return base + ("?" + "&".join(query) if query else "")
         if self.scheme == "udp":
             reply = "" if self.reply_port == DEFAULT_REPLY_PORT else f"?reply={self.reply_port}"
             return f"udp://{self.host}:{self.port}{reply}"
@@ -75,13 +83,29 @@ def parse(text: str) -> DeviceUri:
         if not _SIM_NAME.fullmatch(name):
             raise _bad(text, "a simulated chip's name is 1-64 letters, digits, '.', '_' or '-'")
         params = parse_qs(query, keep_blank_values=True)
-        unknown = set(params) - {"presence"}
+        unknown = set(params) - {"presence", "model", "channels"}
         if unknown:
-            raise _bad(text, f"unknown parameter {sorted(unknown)[0]!r} (sim: takes presence)")
+            raise _bad(
+                text,
+                f"unknown parameter {sorted(unknown)[0]!r} (sim: takes presence, model, channels)",
+            )
         presence = params.get("presence", [None])[-1]
         if presence is not None and not re.fullmatch(r"always|never|delay:\d{1,7}", presence):
             raise _bad(text, "presence is always, never or delay:MS")
-        return DeviceUri(text, "sim", name=name, presence=presence)
+        model = params.get("model", [None])[-1]
+        if model is not None and model not in model_names():
+            raise _bad(text, f"model is one of {', '.join(model_names())}")
+        channels = params.get("channels", [None])[-1]
+        if channels not in (None, "strict"):
+            raise _bad(text, "channels=strict is the one channel option")
+        return DeviceUri(
+            text,
+            "sim",
+            name=name,
+            presence=presence,
+            model=model,
+            strict_channels=channels == "strict",
+        )
     if scheme == "udp":
         parts = urlsplit(text)
         try:
@@ -110,6 +134,29 @@ def parse(text: str) -> DeviceUri:
     return DeviceUri(text, "hid", name=rest)
 
 
+def model_names() -> list[str]:
+    """The key models a simulated chip can be (``?model=``, ``chip serve --model``)."""
+    from firmware_sim.chip.models import MODELS
+
+    return list(MODELS)
+
+
+def simulator_models() -> list[dict[str, str]]:
+    """What each key model is, for listings."""
+    from firmware_sim.chip.models import MODELS
+
+    return [
+        {
+            "name": m.key,
+            "product": m.name,
+            "aaguid": str(uuid.UUID(bytes=m.aaguid)),
+            "versions": ", ".join(m.versions),
+            "summary": m.summary,
+        }
+        for m in MODELS.values()
+    ]
+
+
 def open_device(
     uri: str | DeviceUri,
     *,
@@ -129,11 +176,14 @@ def open_device(
 
 def _open_sim(uri: DeviceUri, store: Store, clock: Clock, timeout: float) -> HalDevice:
     from firmware_sim.chip import ChipDevice, StoreBackend, parse_policy
+    from firmware_sim.chip.models import DEFAULT_MODEL, model_named
 
     chip = ChipDevice(
         backend=StoreBackend(store, SIM_DEVICE_PREFIX + uri.name),
         clock=clock,
         presence=parse_policy(uri.presence or "always"),
+        model=model_named(uri.model) if uri.model else DEFAULT_MODEL,
+        strict_channels=uri.strict_channels,
     )
     connection = SimConnection(uri.text, chip.connect(), timeout=timeout, on_close=chip.close)
     desc = descriptor(uri.canonical, SIM_PRODUCT, f"sim-{uri.name}")
@@ -289,8 +339,11 @@ def list_devices(
 
 
 def simulator_roots(store: Store) -> list[bytes]:
-    """The attestation root of the simulated chips in this state directory (DER)."""
-    from firmware_sim.chip.attestation import DEFAULT_MODEL, batch_for
+    """The attestation roots of the simulated chips in this state directory (DER), one per
+    key model."""
+    from firmware_sim.chip.attestation import batch_for
+    from firmware_sim.chip.models import MODELS
     from firmware_sim.chip.state import StoreBackend
 
-    return [batch_for(DEFAULT_MODEL, StoreBackend(store)).root_der]
+    backend = StoreBackend(store)
+    return [batch_for(model, backend).root_der for model in MODELS.values()]

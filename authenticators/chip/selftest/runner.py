@@ -207,7 +207,10 @@ class Session:
         rp_id: str | None = None,
         user: dict[str, Any] | None = None,
     ) -> AttestationResponse:
-        pin = self.pin if (resident or self.host.info.options.get("alwaysUv")) else None
+        options = self.host.info.options
+        # CTAP 2.0 keys (no makeCredUvNotRqd) want the PIN for every credential once one is set.
+        needs_pin = resident or options.get("alwaysUv") or not options.get("makeCredUvNotRqd")
+        pin = self.pin if needs_pin else None
         return self.host.make_credential(
             rp_id or self.rp_id,
             self.cdh("mc"),
@@ -232,6 +235,10 @@ class Session:
     def power_cycle(self) -> None:
         self.device.power_cycle()
         self.host.refresh()
+
+
+#: The areas that apply to a U2F-only key.
+_WITHOUT_CTAP2 = ("ctaphid", "u2f")
 
 
 def run(
@@ -266,6 +273,8 @@ def _one(item: Check, session: Session, allow_reset: bool, gone: str | None) -> 
         return Outcome.SKIPPED, "the device was lost earlier in the run"
     if item.destructive and not allow_reset:
         return Outcome.SKIPPED, "destructive: run with --allow-reset"
+    if item.area not in _WITHOUT_CTAP2 and not session.host.supports_ctap2():
+        return Outcome.SKIPPED, "does not apply: the token does not speak CTAP2 (U2F only)"
     try:
         note = item.func(session)
     except Skip as exc:

@@ -33,6 +33,34 @@ def test_help() -> None:
     assert CliRunner().invoke(cli, ["chip", "--help"]).exit_code == 0
 
 
+def test_unknown_model_is_a_user_error_and_list_shows_the_models(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["--state", str(tmp_path), "chip", "serve", "--model", "yubikey9"]
+    )
+    assert result.exit_code == 2
+    assert "unknown model 'yubikey9' (models: mitid-chip, solo1, u2f-only)" in result.output
+    assert "Traceback" not in result.output
+    listed = CliRunner().invoke(
+        cli, ["--state", str(tmp_path), "chip", "list", "--udp-port", str(free_udp_port())]
+    )
+    assert listed.exit_code == 0
+    assert "models:" in listed.output
+    assert "solo1        as the SoloKeys solo1 simulator answers" in listed.output
+
+
+def test_each_model_reports_which_checks_apply(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["--state", str(tmp_path), "chip", "selftest", "--each-model", "--area", "pin"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("mitid-chip   10 checks apply: 10 passed, 0 failed; 0 do not")
+    assert lines[1].startswith("solo1        9 checks apply: 9 passed, 0 failed; 1 do not")
+    assert lines[2].startswith("u2f-only     0 checks apply: 0 passed, 0 failed; 10 do not")
+    both = CliRunner().invoke(cli, ["chip", "selftest", "--each-model", "--device", "sim:"])
+    assert both.exit_code == 2
+
+
 def test_bad_presence_is_a_user_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli, ["--state", str(tmp_path), "chip", "serve", "--presence", "sometimes"]
