@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from authenticators.icao9303 import lds as lds_files
+from authenticators.icao9303 import oids
 from authenticators.icao9303.ecc import CURVES_BY_PARAMETER_ID
 from authenticators.passport import lds
 from authenticators.passport.errors import PassportError, PassportErrorCode
@@ -62,7 +63,7 @@ def read_passport(
         usable = [p for p in offered if p in CURVES_BY_PARAMETER_ID]
         if usable:
             chosen = 13 if 13 in usable else usable[0]
-            reader.pace(mrz_information, parameter_id=chosen, send_parameter_id=len(offered) > 1)
+            reader.pace(mrz_information, parameter_id=chosen)
             reader.select_application()
         else:
             reader.select_application()
@@ -88,10 +89,12 @@ def read_passport(
         infos = lds.dg14_infos(files[14])
         if infos.chip_authentication_key is not None:
             key = infos.chip_authentication_key
+            protocol = infos.chip_authentication_protocol
 
             def chip_authenticate() -> str:
-                reader.chip_authentication(key)
-                return "the chip holds DG14's private key; secure messaging restarted"
+                reader.chip_authentication(key, protocol)
+                cipher = "AES" if protocol == oids.ID_CA_ECDH_AES128 else "3DES"
+                return f"the chip holds DG14's private key; secure messaging restarted ({cipher})"
 
             step("chip_authentication", chip_authenticate)
             chip_auth = True

@@ -227,9 +227,11 @@ class PassportReader:
         *,
         can: bool = False,
         parameter_id: int = 13,
-        send_parameter_id: bool = False,
+        send_parameter_id: bool = True,
     ) -> None:
-        """PACE with the MRZ information (or the CAN when ``can``)."""
+        """PACE with the MRZ information (or the CAN when ``can``) on the standardized domain
+        parameters ``parameter_id``, named in MSE:Set AT unless ``send_parameter_id`` is off
+        (9303-11 requires it when the chip offers more than one)."""
         self._session = None
         curve = CURVES_BY_PARAMETER_ID.get(parameter_id)
         if curve is None:
@@ -346,9 +348,10 @@ class PassportReader:
         except InvalidSignature:
             raise failed from None
 
-    def chip_authentication(self, ca_key: bytes) -> None:
-        """Chip Authentication, ECDH with 3DES (MSE:Set KAT), then secure messaging restarts
-        under keys only the holder of DG14's private key can have. Proven by the next command."""
+    def chip_authentication(self, ca_key: bytes, protocol: str | None = None) -> None:
+        """Chip Authentication (DG14), ECDH: with 3DES by MSE:Set KAT, with AES by MSE:Set AT
+        and GENERAL AUTHENTICATE. Secure messaging then restarts under keys only the holder of
+        DG14's private key can have, which the next command proves."""
         if self._session is None:
             raise PassportError(PassportErrorCode.CHIP_AUTHENTICATION, "no session to upgrade")
         try:
@@ -365,10 +368,19 @@ class PassportReader:
             PassportErrorCode.CHIP_AUTHENTICATION,
             "Chip Authentication failed: the chip does not hold DG14's key (a cloned chip?)",
         )
+        aes = protocol == oids.ID_CA_ECDH_AES128
+        kind = CipherKind.AES128 if aes else CipherKind.TDES
         try:
-            self._expect(self.command(0x22, 0x41, 0xA6, tlv.tlv(0x91, public)), "MSE:Set KAT")
+            if aes:
+                mse = tlv.tlv(0x80, oids.encode_oid(oids.ID_CA_ECDH_AES128))
+                self._expect(self.command(0x22, 0x41, 0xA4, mse), "MSE:Set AT")
+                body = tlv.tlv(0x7C, tlv.tlv(0x80, public))
+                self._expect(self.command(0x86, 0, 0, body, le=256), "GENERAL AUTHENTICATE")
+            else:
+                kat = tlv.tlv(0x91, public)
+                self._expect(self.command(0x22, 0x41, 0xA6, kat), "MSE:Set KAT")
             secret = ephemeral.exchange(ec.ECDH(), chip_key)
-            self._session = SessionKeys(CipherKind.TDES, kdf(secret, ENC), kdf(secret, MAC), 0)
+            self._session = SessionKeys(kind, kdf(secret, ENC, kind), kdf(secret, MAC, kind), 0)
             self.select_application()
         except PassportError as exc:
             if exc.code is PassportErrorCode.SECURE_MESSAGING:

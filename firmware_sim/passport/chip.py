@@ -109,6 +109,7 @@ class PassportChip:
         self._session: SessionKeys | None = None
         self._challenge: bytes | None = None
         self._pace: _Pace | None = None
+        self._ca_protocol: str | None = None  # Chip Authentication by MSE:Set AT, awaiting GA
 
     @property
     def secure(self) -> bool:
@@ -145,7 +146,8 @@ class PassportChip:
                 data, sw = self._dispatch(inner)
             except CardError as exc:
                 data, sw = b"", exc.sw
-            if self._session is not session and sw == SW.OK and inner.ins == INS_MSE:
+            switched = inner.ins in (INS_MSE, INS_GENERAL_AUTHENTICATE)
+            if self._session is not session and sw == SW.OK and switched:
                 # Chip Authentication: the answer goes under the old keys, then the new apply.
                 return self._wrap(session, inner, data, sw)
             if self._session is None:
@@ -349,6 +351,8 @@ class PassportChip:
             return self._pace_set_at(command)
         if (command.p1, command.p2) == (0x41, 0xA6):
             return self._chip_authenticate(command)
+        if (command.p1, command.p2) == (0x41, 0xA4):
+            return self._chip_authentication_set_at(command)
         raise CardError(SW.WRONG_P1P2)
 
     def _pace_set_at(self, command: Command) -> tuple[bytes, SW]:
@@ -381,6 +385,8 @@ class PassportChip:
         return b"", SW.OK
 
     def _general_authenticate(self, command: Command) -> tuple[bytes, SW]:
+        if self._ca_protocol is not None:
+            return self._chip_authentication_ga(command)
         pace = self._pace
         if pace is None:
             raise CardError(SW.CONDITIONS, "MSE:Set AT first")
@@ -447,24 +453,54 @@ class PassportChip:
     # -- Chip Authentication (DG14) and Active Authentication (DG15) ---------------------
 
     def _chip_authenticate(self, command: Command) -> tuple[bytes, SW]:
-        session = self._session
-        if session is None:
-            raise CardError(SW.SECURITY_STATUS, "Chip Authentication runs under SM")
-        if self.data.ca_key is None:
-            raise CardError(SW.REFERENCED_DATA, "this chip has no Chip Authentication key")
+        """MSE:Set KAT: Chip Authentication with 3DES session keys, in one command."""
         try:
             objects = dict(tlv.parse(command.data))
         except tlv.TlvError:
             raise CardError(SW.WRONG_DATA, "not TLV") from None
-        curve = self.data.ca_key.curve
+        self._agree(objects.get(0x91, b""), CipherKind.TDES)
+        return b"", SW.OK
+
+    def _chip_authentication_set_at(self, command: Command) -> tuple[bytes, SW]:
+        """MSE:Set AT for Chip Authentication (AES): the protocol; GENERAL AUTHENTICATE follows."""
+        if self._session is None:
+            raise CardError(SW.SECURITY_STATUS, "Chip Authentication runs under SM")
         try:
-            reader = ec.EllipticCurvePublicKey.from_encoded_point(curve, objects.get(0x91, b""))
+            objects = dict(tlv.parse(command.data))
+            oid = oids.decode_oid(objects.get(0x80, b""))
+        except (tlv.TlvError, ValueError):
+            raise CardError(SW.WRONG_DATA, "no protocol") from None
+        if oid not in (oids.ID_CA_ECDH_AES128, oids.ID_CA_ECDH_3DES):
+            raise CardError(SW.REFERENCED_DATA, "a Chip Authentication protocol not offered")
+        self._ca_protocol = oid
+        return b"", SW.OK
+
+    def _chip_authentication_ga(self, command: Command) -> tuple[bytes, SW]:
+        protocol, self._ca_protocol = self._ca_protocol, None
+        try:
+            tag, body, end = tlv.read_tlv(command.data)
+            if tag != 0x7C or end != len(command.data):
+                raise tlv.TlvError("not a dynamic authentication data object")
+            public = tlv.find(body, 0x80) or b""
+        except tlv.TlvError:
+            raise CardError(SW.WRONG_DATA, "not a dynamic authentication data object") from None
+        kind = CipherKind.AES128 if protocol == oids.ID_CA_ECDH_AES128 else CipherKind.TDES
+        self._agree(public, kind)
+        return tlv.tlv(0x7C, b""), SW.OK
+
+    def _agree(self, public: bytes, kind: CipherKind) -> None:
+        """ECDH with the chip's static key; the new keys apply after this command's answer
+        (which the caller still protects with the session it arrived under)."""
+        if self._session is None:
+            raise CardError(SW.SECURITY_STATUS, "Chip Authentication runs under SM")
+        if self.data.ca_key is None:
+            raise CardError(SW.REFERENCED_DATA, "this chip has no Chip Authentication key")
+        try:
+            reader = ec.EllipticCurvePublicKey.from_encoded_point(self.data.ca_key.curve, public)
             secret = self.data.ca_key.exchange(ec.ECDH(), reader)
         except ValueError:
             raise CardError(SW.WRONG_DATA, "not a key on the chip's curve") from None
-        # The answer still goes under the current keys (the caller wraps it with ``session``).
-        self._session = SessionKeys(CipherKind.TDES, kdf(secret, ENC), kdf(secret, MAC), 0)
-        return b"", SW.OK
+        self._session = SessionKeys(kind, kdf(secret, ENC, kind), kdf(secret, MAC, kind), 0)
 
     def _internal_authenticate(self, command: Command) -> tuple[bytes, SW]:
         if not self.secure:

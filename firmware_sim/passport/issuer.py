@@ -288,7 +288,7 @@ def issue(
         14: tlv.tlv(
             0x6E,
             _set(
-                tlv.tlv(0x30, _oid(oids.ID_CA_ECDH_3DES) + _integer(1)),
+                tlv.tlv(0x30, _oid(oids.ID_CA_ECDH_AES128) + _integer(1)),
                 tlv.tlv(0x30, _oid(oids.ID_PK_ECDH) + _spki(ca_key)),
                 tlv.tlv(0x30, _oid(oids.ID_AA) + _integer(1) + _oid(oids.ECDSA_WITH_SHA256)),
                 *pace_infos(),

@@ -162,3 +162,41 @@ def test_every_sod_verifies_with_openssl(sims: SimPassports, name: str, tmp_path
     args[args.index(str(tmp_path / "csca.pem"))] = str(tmp_path / "other.pem")
     refused = subprocess.run(args, capture_output=True, text=True, check=False)
     assert refused.returncode != 0
+
+
+def test_pace_on_p256_and_with_the_can(sims: SimPassports) -> None:
+    from authenticators.icao9303.crypto import PACE, CipherKind, kdf
+
+    # A third-party vector (not in ICAO's text): CAN 123456 -> K_pi.
+    assert kdf(b"123456", PACE, CipherKind.AES128).hex() == "591468cda83d65219cccb8560233600f"
+    passport = sims.get("anne").passport
+    for options in ({"parameter_id": 12, "send_parameter_id": True}, {"can": True}):
+        reader = PassportReader(open_transport("passport:sim:anne", sims.chip))
+        secret = passport.can if options.get("can") else passport.mrz_information
+        reader.pace(secret, **options)  # type: ignore[arg-type]
+        reader.select_application()
+        assert reader.read_file(0x0101)[:2] == b"\x61\x5b"
+    wrong = PassportReader(open_transport("passport:sim:anne", sims.chip))
+    with pytest.raises(PassportError, match="PACE failed"):
+        wrong.pace("000000", can=True)
+
+
+@pytest.mark.parametrize("access", ["bac", "pace"])
+def test_chip_authentication_with_3des_and_aes(sims: SimPassports, access: str) -> None:
+    from authenticators.icao9303 import oids
+    from authenticators.passport import lds
+
+    for protocol in (oids.ID_CA_ECDH_3DES, oids.ID_CA_ECDH_AES128):
+        reader = PassportReader(open_transport("passport:sim:anne", sims.chip))
+        mrz = sims.get("anne").passport.mrz_information
+        if access == "bac":
+            reader.select_application()
+            reader.bac(mrz)
+        else:
+            reader.pace(mrz)
+            reader.select_application()
+        infos = lds.dg14_infos(reader.read_file(0x010E))
+        assert infos.chip_authentication_protocol == oids.ID_CA_ECDH_AES128
+        assert infos.chip_authentication_key is not None
+        reader.chip_authentication(infos.chip_authentication_key, protocol)
+        assert reader.read_file(0x011E)[:1] == b"\x60"  # under the new keys

@@ -50,7 +50,7 @@ def test_appendix_g1_reader() -> None:
     )
     link = Recording(chip)
     reader = PassportReader(link, rng=scripted(h("READER_MAPPING_KEY", G1), h("READER_KEY", G1)))
-    reader.pace(G1["MRZ_INFORMATION"])
+    reader.pace(G1["MRZ_INFORMATION"], send_parameter_id=False)
     assert link.sent == [G1[f"C{n}"] for n in range(1, 6)]
     assert link.received == [G1[f"R{n}"] for n in range(1, 6)]
     assert reader.access == "PACE"
