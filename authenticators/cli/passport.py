@@ -64,6 +64,14 @@ def passport() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The holder's photo (PNG or JPEG; default: a synthetic face for the name).",
 )
+@click.option(
+    "--aa",
+    "active_authentication",
+    type=click.Choice(["ecdsa", "rsa"]),
+    default="ecdsa",
+    show_default=True,
+    help="Active Authentication: ECDSA P-256, or RSA 2048 with ISO/IEC 9796-2 signatures.",
+)
 @click.option("--expired", is_flag=True, help="A passport past its expiry date.")
 @click.option("--clone", is_flag=True, help="Its files on a chip without the issuer's keys.")
 @click.option("--tampered", is_flag=True, help="DG1 changed after EF.SOD was signed.")
@@ -82,6 +90,7 @@ def new(
     nationality: str,
     sex: str,
     photo: Path | None,
+    active_authentication: str,
     expired: bool,
     clone: bool,
     tampered: bool,
@@ -110,6 +119,7 @@ def new(
         clone=clone,
         tampered=tampered,
         expired_signer=expired_signer,
+        active_authentication=active_authentication,
     )
     target = page or page_path(env, made.name)
     target.parent.mkdir(parents=True, exist_ok=True)

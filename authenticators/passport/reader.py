@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from authenticators.ct import bytes_eq
@@ -325,19 +325,23 @@ class PassportReader:
             key = serialization.load_der_public_key(dg15_key)
         except ValueError:
             raise PassportError(PassportErrorCode.MALFORMED, "DG15 holds no public key") from None
-        if not isinstance(key, ec.EllipticCurvePublicKey):
+        if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
             raise PassportError(
-                PassportErrorCode.ACTIVE_AUTHENTICATION, "only ECDSA Active Authentication"
+                PassportErrorCode.ACTIVE_AUTHENTICATION, "DG15 holds neither an EC nor an RSA key"
             )
         challenge = self._rng(8)
         signature = self._expect(
             self.command(0x88, 0, 0, challenge, le=256), "INTERNAL AUTHENTICATE"
         )
-        size = (key.curve.key_size + 7) // 8
         failed = PassportError(
             PassportErrorCode.ACTIVE_AUTHENTICATION,
             "Active Authentication failed: the chip does not hold DG15's key (a cloned chip?)",
         )
+        if isinstance(key, rsa.RSAPublicKey):
+            if not _iso9796_2_verify(key, signature, challenge):
+                raise failed
+            return
+        size = (key.curve.key_size + 7) // 8
         if len(signature) != 2 * size:
             raise failed
         der = encode_dss_signature(
@@ -388,6 +392,27 @@ class PassportReader:
             raise
         except ValueError:
             raise failed from None
+
+
+def _iso9796_2_verify(key: rsa.RSAPublicKey, signature: bytes, challenge: bytes) -> bool:
+    """ISO/IEC 9796-2 scheme 1 (9303-11 §6.1.2): recover M1 and the hash, check them."""
+    numbers = key.public_numbers()
+    size = (numbers.n.bit_length() + 7) // 8
+    value = int.from_bytes(signature, "big")
+    if len(signature) != size or not 0 < value < numbers.n:
+        return False
+    recovered = pow(value, numbers.e, numbers.n).to_bytes(size, "big")
+    if recovered[0] != 0x6A:
+        return False
+    if recovered[-1] == 0xBC:
+        digest_name, digest_size, end = "sha1", 20, size - 1
+    elif recovered[-2:] == b"\x34\xcc":
+        digest_name, digest_size, end = "sha256", 32, size - 2
+    else:
+        return False
+    m1 = recovered[1 : end - digest_size]
+    expected = hashlib.new(digest_name, m1 + challenge).digest()
+    return bytes_eq(expected, recovered[end - digest_size : end])
 
 
 def _token_input(oid: bytes, public: bytes) -> bytes:

@@ -168,10 +168,13 @@ class SimPassports:
         expired_signer: bool = False,
         tampered: bool = False,
         clone: bool = False,
+        active_authentication: str = "ecdsa",
     ) -> SimPassport:
         """A passport; ``clone`` puts its files on a chip without the issuer's keys."""
         if not _NAME.fullmatch(name):
             raise _invalid(f"invalid passport name {name!r}: letters, digits, '.', '_', '-'")
+        if active_authentication not in ("ecdsa", "rsa"):
+            raise _invalid("Active Authentication is ecdsa or rsa")
         if sex not in ("M", "F", "<"):
             raise _invalid("sex is M, F or < (unspecified)")
         nationality = nationality.upper()
@@ -206,7 +209,9 @@ class SimPassports:
             photo=photo,
         )
         try:
-            passport = issuer.issue(holder, pki, now, tamper=tampered)
+            passport = issuer.issue(
+                holder, pki, now, tamper=tampered, active_authentication=active_authentication
+            )
         except OSError:
             raise _invalid("the photo is not an image (PNG or JPEG)") from None
         if clone:

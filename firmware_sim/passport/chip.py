@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from authenticators.ct import bytes_eq
@@ -76,7 +76,7 @@ class ChipData:
     files: Mapping[int, bytes]  # FID -> contents; EF.CardAccess in the MF, the rest in LDS1
     mrz_information: str = field(repr=False)
     can: str | None = field(default=None, repr=False)
-    aa_key: ec.EllipticCurvePrivateKey | None = field(default=None, repr=False)
+    aa_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | None = field(default=None, repr=False)
     ca_key: ec.EllipticCurvePrivateKey | None = field(default=None, repr=False)
 
 
@@ -511,10 +511,28 @@ class PassportChip:
             raise CardError(SW.WRONG_P1P2)
         if len(command.data) != 8:
             raise CardError(SW.WRONG_LENGTH, "the challenge is 8 bytes")
-        der = self.data.aa_key.sign(command.data, ec.ECDSA(hashes.SHA256()))
+        key = self.data.aa_key
+        if isinstance(key, rsa.RSAPrivateKey):
+            return self._iso9796_2_signature(key, command.data), SW.OK
+        der = key.sign(command.data, ec.ECDSA(hashes.SHA256()))
         r, s = decode_dss_signature(der)
-        size = (self.data.aa_key.curve.key_size + 7) // 8
+        size = (key.curve.key_size + 7) // 8
         return r.to_bytes(size, "big") + s.to_bytes(size, "big"), SW.OK
+
+    def _iso9796_2_signature(self, key: rsa.RSAPrivateKey, challenge: bytes) -> bytes:
+        """ISO/IEC 9796-2 digital signature scheme 1 with SHA-1, partial message recovery
+        (9303-11 §6.1): a random recoverable part M1, the challenge as the non-recoverable M2."""
+        numbers = key.private_numbers()
+        n = numbers.public_numbers.n
+        size = (n.bit_length() + 7) // 8
+        m1 = self._rng(size - 22)
+        digest = hashlib.sha1(m1 + challenge).digest()  # noqa: S324 - fixed by ICAO 9303
+        message = int.from_bytes(b"\x6a" + m1 + digest + b"\xbc", "big")
+        # The RSA private operation by the CRT (cryptography offers no raw RSA signing).
+        m_p = pow(message, numbers.dmp1, numbers.p)
+        m_q = pow(message, numbers.dmq1, numbers.q)
+        h = (numbers.iqmp * (m_p - m_q)) % numbers.p
+        return (m_q + h * numbers.q).to_bytes(size, "big")
 
 
 def _token_input(oid: str, public: bytes) -> bytes:

@@ -20,7 +20,7 @@ from asn1crypto import cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from authenticators.icao9303 import lds, oids, tlv
@@ -40,7 +40,7 @@ def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+def _key_pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -53,6 +53,20 @@ def load_key(pem: bytes) -> ec.EllipticCurvePrivateKey:
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise ValueError("not an EC private key")
     return key
+
+
+def load_aa_key(pem: bytes) -> ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise ValueError("not an EC or RSA private key")
+    return key
+
+
+def new_aa_key(algorithm: str) -> ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey:
+    """Active Authentication's key: ECDSA P-256, or RSA 2048 (ISO/IEC 9796-2 signatures)."""
+    if algorithm == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return ec.generate_private_key(ec.SECP256R1())
 
 
 @dataclass(frozen=True)
@@ -183,7 +197,7 @@ class Passport:
             files=dict(self.files),
             mrz_information=self.mrz_information,
             can=self.can,
-            aa_key=load_key(self.aa_key),
+            aa_key=load_aa_key(self.aa_key),
             ca_key=load_key(self.ca_key),
         )
 
@@ -224,7 +238,7 @@ def _set(*members: bytes) -> bytes:
     return tlv.tlv(0x31, b"".join(sorted(members)))  # DER: a SET OF in the order of its encodings
 
 
-def _spki(key: ec.EllipticCurvePrivateKey) -> bytes:
+def _spki(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
     return key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -273,13 +287,15 @@ def issue(
     *,
     rng: Random = secrets.token_bytes,
     tamper: bool = False,
+    active_authentication: str = "ecdsa",
 ) -> Passport:
     """A passport for ``holder``, signed by the country's document signer.
 
-    ``tamper`` changes DG1 after the SOD was signed (Passive Authentication must catch it)."""
+    ``tamper`` changes DG1 after the SOD was signed (Passive Authentication must catch it);
+    ``active_authentication`` is ``ecdsa`` or ``rsa``."""
     number = _random_number(rng)
     line1, line2 = mrz_lines(holder, number)
-    aa_key = ec.generate_private_key(ec.SECP256R1())
+    aa_key = new_aa_key(active_authentication)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     jpeg, width, height = _jpeg(holder.photo)
     groups = {
@@ -290,7 +306,11 @@ def issue(
             _set(
                 tlv.tlv(0x30, _oid(oids.ID_CA_ECDH_AES128) + _integer(1)),
                 tlv.tlv(0x30, _oid(oids.ID_PK_ECDH) + _spki(ca_key)),
-                tlv.tlv(0x30, _oid(oids.ID_AA) + _integer(1) + _oid(oids.ECDSA_WITH_SHA256)),
+                *(
+                    [tlv.tlv(0x30, _oid(oids.ID_AA) + _integer(1) + _oid(oids.ECDSA_WITH_SHA256))]
+                    if isinstance(aa_key, ec.EllipticCurvePrivateKey)
+                    else []
+                ),
                 *pace_infos(),
             ),
         ),
@@ -316,7 +336,7 @@ def issue(
 
 def clone(passport: Passport) -> Passport:
     """The same printed page and files on another chip: the private keys cannot be copied."""
-    fresh_aa = ec.generate_private_key(ec.SECP256R1())
+    fresh_aa = new_aa_key("rsa" if _is_rsa(passport.aa_key) else "ecdsa")
     fresh_ca = ec.generate_private_key(ec.SECP256R1())
     return Passport(
         passport.holder,
@@ -327,6 +347,10 @@ def clone(passport: Passport) -> Passport:
         _key_pem(fresh_ca),
         passport.can,
     )
+
+
+def _is_rsa(pem: bytes) -> bool:
+    return isinstance(load_aa_key(pem), rsa.RSAPrivateKey)
 
 
 def signed_data(groups: dict[int, bytes], pki: CountryPki, now: dt.datetime) -> bytes:

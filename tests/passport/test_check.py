@@ -200,3 +200,24 @@ def test_chip_authentication_with_3des_and_aes(sims: SimPassports, access: str) 
         assert infos.chip_authentication_key is not None
         reader.chip_authentication(infos.chip_authentication_key, protocol)
         assert reader.read_file(0x011E)[:1] == b"\x60"  # under the new keys
+
+
+def test_rsa_active_authentication(sims: SimPassports, now: dt.datetime) -> None:
+    """ISO/IEC 9796-2 scheme 1 signatures from an RSA chip; its clone cannot make them."""
+    from tests.passport.conftest import HOLDER
+
+    for name, clone in (("rsa", False), ("rsa-clone", True)):
+        sims.new(name, photo=sims.get("anne").passport.holder.photo, clone=clone,
+                 active_authentication="rsa", **HOLDER)  # type: ignore[arg-type]  # fmt: skip
+    result, steps = _read(sims, "rsa", now, pace=False)
+    assert result.active_authentication  # type: ignore[attr-defined]
+    assert steps[-1][:2] == ("active_authentication", True)
+    from authenticators.passport import lds
+
+    reader = PassportReader(open_transport("passport:sim:rsa-clone", sims.chip))
+    reader.select_application()
+    reader.bac(sims.get("rsa-clone").passport.mrz_information)
+    key = lds.dg15_key(reader.read_file(0x010F))
+    with pytest.raises(PassportError) as caught:
+        reader.active_authentication(key)
+    assert caught.value.code is PassportErrorCode.ACTIVE_AUTHENTICATION
