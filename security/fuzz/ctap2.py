@@ -1,12 +1,14 @@
 """CTAP2 commands (command byte + CBOR map) straight into a fresh simulated chip.
 
-Rules: ``Authenticator.handle`` returns a status byte the specification knows, and, on success,
-a canonical CBOR map; nothing escapes it.
+Every input goes to the default model and to ``solo1`` (their getInfo, extensions and error
+codes differ). Rules: ``Authenticator.handle`` returns a status byte the specification knows,
+and, on success, a canonical CBOR map; nothing escapes it.
 """
 
 from __future__ import annotations
 
 from firmware_sim.chip import cbor
+from firmware_sim.chip.models import DEFAULT_MODEL, SOLO1
 from firmware_sim.chip.presence import Activity
 from security.fuzz import FuzzFailure
 from security.fuzz._chip import KNOWN_STATUS, fixed_device
@@ -15,11 +17,16 @@ from security.fuzz._chip import KNOWN_STATUS, fixed_device
 def one_input(data: bytes) -> None:
     if not data:
         return
-    device = fixed_device()
-    try:
-        answer = device.ctap2.handle(data, Activity())
-    finally:
-        device.close()
+    for model in (DEFAULT_MODEL, SOLO1):
+        device = fixed_device(model=model)
+        try:
+            answer = device.ctap2.handle(data, Activity())
+        finally:
+            device.close()
+        _check(answer)
+
+
+def _check(answer: bytes) -> None:
     if not isinstance(answer, bytes) or not answer:
         raise FuzzFailure(f"not a CTAP2 answer: {answer!r}")
     if answer[0] not in KNOWN_STATUS:

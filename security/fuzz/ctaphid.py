@@ -3,7 +3,8 @@
 The input is a sequence of records: one control byte, then up to 64 bytes of report. The control
 byte's low two bits put the report on a channel the harness opened (1 and 2), on the broadcast
 channel (3), or leave the channel id as the fuzzer wrote it (0); bit 2 moves the device's clock
-one second forward first (so half-sent messages time out).
+one second forward first (so half-sent messages time out); bit 3 of the first control byte makes
+the device's channels spec-strict (otherwise they are lenient, as the solo1 simulator's).
 
 Rules: every report the device sends is 64 bytes; an error carries one known code; a command
 never crashes its handler; the device is idle again within a few seconds (no hang) and still
@@ -57,7 +58,7 @@ def _check(packet: bytes) -> None:
 
 
 def one_input(data: bytes) -> None:
-    device = fixed_device()
+    device = fixed_device(strict_channels=bool(data[:1]) and bool(data[0] & 0x08))
     clock = device.clock
     assert isinstance(clock, FrozenClock)
     connection = device.connect()

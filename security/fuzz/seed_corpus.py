@@ -76,6 +76,27 @@ def ctap2_inputs() -> list[bytes]:
         _command(0x0A, {1: 1}),
         _command(0x0C, {1: 32, 3: 0}),
         _command(0x0D, {1: 1}),
+        _command(0x01, {1: CDH, 2: RP, 3: USER, 4: [{"type": "public-key", "alg": -35}]}),
+        _command(0x01, {1: CDH, 2: RP, 3: USER, 4: [{"type": "public-key", "alg": -257}]}),
+        _command(
+            0x01,
+            {
+                1: CDH,
+                2: RP,
+                3: USER,
+                4: [{"type": "public-key", "alg": -7}],
+                6: {
+                    "hmac-secret": True,
+                    "hmac-secret-mc": {1: {1: 2}, 2: bytes(32), 3: bytes(32), 4: 2},
+                    "thirdPartyPayment": True,
+                },
+                0x0A: 2,
+            },
+        ),
+        _command(0x02, {1: "example.com", 2: CDH, 4: {"thirdPartyPayment": True}}),
+        _command(0x01, {1: CDH, 2: RP, 3: USER, 4: [{"type": "public-key", "alg": -7}], 8: b""}),
+        _command(0x41, {1: 1, 3: 1, 4: bytes(16)}),
+        _command(0x06, {1: 2, 2: 9, 3: {1: 2}, 6: bytes(32), 9: 0x40}),
     ]
 
 
@@ -122,6 +143,9 @@ def ctaphid_inputs() -> list[bytes]:
         _record(1, _init_packet(0x10, b"\x07")) + _record(1, _init_packet(0x11, b"")),
         _record(1, _init_packet(0x03, b"\x00\x03\x00\x00")),
         _record(0, struct.pack(">IBH", 0x01020304, 0x81, 1) + b"x"),
+        _record(0, struct.pack(">IBH", 0x01020304, 0x86, 8) + b"12345678")
+        + _record(0, struct.pack(">IBH", 0x01020304, 0x81, 2) + b"hi"),
+        _record(8, struct.pack(">IBH", 0x01020304, 0x86, 8) + b"12345678"),
     ]
 
 

@@ -43,8 +43,8 @@ def test_a_harness_flags_an_answer_outside_the_protocol(monkeypatch: pytest.Monk
     harness.one_input(b"\x04")  # getInfo: fine
     real = harness.fixed_device
 
-    def broken() -> object:
-        device = real()
+    def broken(**options: object) -> object:
+        device = real(**options)
         monkeypatch.setattr(device.ctap2, "handle", lambda data, activity: b"\x99")
         return device
 
