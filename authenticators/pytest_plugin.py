@@ -23,6 +23,9 @@ mitid-emulator gets these fixtures without any import:
     kind="app", app_action="wait")`` waits for it as the page's script does.
 ``mitid_code_display``
     The identity's code display: ``.code()`` presses its button and reads the code.
+``mitid_client`` also takes a broker's name through indirect parametrization
+    (``@pytest.mark.parametrize("mitid_client", ["signaturgruppen"], indirect=True)``): the client
+    is then registered at that broker's issuer.
 ``mitid_broker_client``
     A factory: ``mitid_broker_client(broker="idura", simulate=False, long_claims=False,
     public=True)`` registers a fresh client at that broker's issuer (``idura``, ``criipto``,
@@ -152,7 +155,16 @@ def mitid_emulator(mitid_server: MitIDServer) -> Emulator:
 
 
 @pytest.fixture
-def mitid_client(mitid_server: MitIDServer) -> MitIDClient:
+def mitid_client(
+    request: pytest.FixtureRequest,
+    mitid_server: MitIDServer,
+    mitid_broker_client: Callable[..., MitIDBrokerClient],
+) -> MitIDClient:
+    """A public client of the generic issuer, or of a broker's when parametrized with its name
+    (``@pytest.mark.parametrize("mitid_client", ["idura"], indirect=True)``)."""
+    broker: str | None = getattr(request, "param", None)
+    if broker is not None:
+        return mitid_broker_client(broker)
     client_id = _unique("client")
     redirect_uri = f"http://127.0.0.1:9/{client_id}/callback"
     mitid_server.emulator.add_client(client_id, [redirect_uri], public=True, name="Test Service")
@@ -160,13 +172,11 @@ def mitid_client(mitid_server: MitIDServer) -> MitIDClient:
 
 
 @dataclass(frozen=True)
-class MitIDBrokerClient:
-    broker: str
-    client_id: str
-    redirect_uri: str
-    issuer: str
-    authorize_endpoint: str
-    client_secret: str | None = field(default=None, repr=False)
+class MitIDBrokerClient(MitIDClient):
+    """A client of a broker dialect's issuer (``.broker``), whose authorize path is its own."""
+
+    broker: str = "idura"
+    authorize_endpoint: str = ""
 
     def authorization_request(self, scope: str = "openid", **extra: str) -> AuthRequest:
         """A fresh authorization URL at the broker's endpoint, with state, nonce and PKCE."""
@@ -214,12 +224,12 @@ def mitid_broker_client(mitid_server: MitIDServer) -> Callable[..., MitIDBrokerC
 
         document = httpx.get(issuer + "/.well-known/openid-configuration").json()
         return MitIDBrokerClient(
-            broker,
             client_id,
             redirect_uri,
             issuer,
-            document["authorization_endpoint"],
             made.get("client_secret"),
+            broker=broker,
+            authorize_endpoint=document["authorization_endpoint"],
         )
 
     return make
