@@ -166,7 +166,15 @@ def show(env: Env, name: str, as_json: bool) -> None:
     if as_json:
         emit_json(summary)
         return
-    for key in ("name", "surname", "given_names", "birth", "nationality", "document_number"):
+    for key in (
+        "name",
+        "surname",
+        "given_names",
+        "birth",
+        "nationality",
+        "document_number",
+        "can",
+    ):
         click.echo(f"{key + ':':17}{summary[key]}")
     click.echo(f"{'expiry:':17}{summary['expiry']}")
     click.echo(f"{'uri:':17}{summary['uri']}")
@@ -189,6 +197,7 @@ def delete(env: Env, name: str) -> None:
 @click.argument("passport_ref", metavar="NAME|URI")
 @click.option("--mrz", help="The MRZ's two lines (default: scanned from the simulated page).")
 @click.option("--bac", is_flag=True, help="Use BAC even when the chip offers PACE.")
+@click.option("--can", help="Open the chip by PACE with its card access number instead.")
 @click.option(
     "--csca",
     "csca_files",
@@ -206,6 +215,7 @@ def read(
     passport_ref: str,
     mrz: str | None,
     bac: bool,
+    can: str | None,
     csca_files: tuple[Path, ...],
     face_out: Path | None,
     as_json: bool,
@@ -217,6 +227,8 @@ def read(
 
     repo = sims(env)
     uri = passport_uri(passport_ref)
+    if can is not None and (bac or not can.isdigit() or len(can) != 6):
+        raise UserError("a CAN is six digits, and it works only with PACE (not with --bac)")
     text = mrz or default_mrz(repo, uri)
     printed = parse_mrz(text)
     steps: list[dict[str, object]] = []
@@ -235,6 +247,7 @@ def read(
             now=dt.datetime.fromtimestamp(env.clock.now(), dt.UTC),
             on_step=on_step,
             pace=not bac,
+            can=can,
         )
     except PassportError as exc:
         if as_json:

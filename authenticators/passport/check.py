@@ -46,7 +46,10 @@ def read_passport(
     on_step: StepReport = _ignore,
     rng: Random = secrets.token_bytes,
     pace: bool = True,
+    can: str | None = None,
 ) -> CheckedPassport:
+    """Read and check a passport; ``can`` opens it by PACE with the card access number
+    instead of the MRZ (the chip must offer PACE)."""
     reader = PassportReader(transport, rng=rng)
 
     def step(name: str, action: Callable[[], str]) -> None:
@@ -63,12 +66,20 @@ def read_passport(
         usable = [p for p in offered if p in CURVES_BY_PARAMETER_ID]
         if usable:
             chosen = 13 if 13 in usable else usable[0]
-            reader.pace(mrz_information, parameter_id=chosen)
+            if can is not None:
+                reader.pace(can, can=True, parameter_id=chosen)
+            else:
+                reader.pace(mrz_information, parameter_id=chosen)
             reader.select_application()
+        elif can is not None:
+            raise PassportError(
+                PassportErrorCode.INVALID_ARGUMENT,
+                "the chip offers no PACE, so no CAN: use the MRZ",
+            )
         else:
             reader.select_application()
             reader.bac(mrz_information)
-        return f"{reader.access} with the MRZ"
+        return f"{reader.access} with the {'CAN' if can is not None and usable else 'MRZ'}"
 
     step("access_control", access)
     files: dict[int, bytes] = {}

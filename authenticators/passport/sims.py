@@ -62,6 +62,7 @@ class SimPassport:
             "nationality": holder.nationality,
             "issuing_state": holder.issuing_state,
             "document_number": self.passport.document_number,
+            "can": self.passport.can,
             "expiry": holder.expiry.isoformat(),
             "mrz": list(self.passport.mrz),
             "flags": list(self.flags),

@@ -46,12 +46,13 @@ def render(passport: Passport) -> bytes:
         ("Sex / Køn", holder.sex if holder.sex != "<" else "X"),
         ("Passport No. / Pas nr.", passport.document_number),
         ("Date of expiry / Udløbsdato", holder.expiry.strftime("%d %b %Y").upper()),
+        ("CAN", passport.can),
     ]
     y = 100
     for caption, text in fields:
         draw.text((420, y), caption, fill=(90, 90, 90), font=label)  # type: ignore[arg-type]
         draw.text((420, y + 20), text, fill=(0, 0, 0), font=value)  # type: ignore[arg-type]
-        y += 60
+        y += 56
     draw.rectangle((0, 680, 1250, 880), fill=(245, 242, 232))
     for row, line in enumerate(passport.mrz):
         draw.text((30, 705 + 80 * row), line, fill=(0, 0, 0), font=mrz)  # type: ignore[arg-type]

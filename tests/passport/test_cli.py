@@ -36,6 +36,12 @@ def test_new_list_show_read_delete(emu: Emu, tmp_path: Path) -> None:
     ]
     bac = json.loads(emu("passport", "read", "anne-hansen", "--bac", "--json").stdout)
     assert bac["access"] == "BAC"
+    by_can = emu("passport", "read", "anne-hansen", "--can", summary["can"])
+    assert by_can.exit_code == 0, by_can.output
+    assert "PACE with the CAN" in by_can.stdout
+    wrong = "0" * 6 if summary["can"] != "0" * 6 else "1" * 6
+    assert emu("passport", "read", "anne-hansen", "--can", wrong).exit_code == 1
+    assert_user_error(emu("passport", "read", "anne-hansen", "--can", "12"), "six digits")
     with Image.open(tmp_path / "f") as face:
         assert face.format == "JPEG"
     assert emu("passport", "delete", "anne-hansen").exit_code == 0
