@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from authenticators.core.errors import CoreError, CoreErrorCode
 from authenticators.protocol import ErrorCode, ProtocolError
 from authenticators.server.clients import ClientError
 from authenticators.server.context import Services
-from authenticators.server.http import ApiError
+from authenticators.server.http import ApiError, Fields, read_json
 from authenticators.store import StoreError, StoreErrorCode
 
 P = ParamSpec("P")
@@ -115,3 +118,96 @@ def path_param(request: Request, name: str) -> str:
     if not isinstance(value, str) or not value or len(value) > 200:
         raise ApiError(404, "not_found", f"no such {name}")
     return value
+
+
+# -- declared endpoints: a route and its OpenAPI description in one place ------------------------
+
+Schema = dict[str, Any]
+ERROR_SCHEMA: Schema = {"$ref": "#/components/schemas/Error"}
+_PATH_PARAM: Schema = {"type": "string", "minLength": 1, "maxLength": 64}
+
+
+def object_schema(
+    properties: Mapping[str, Schema], required: Iterable[str] = (), *, closed: bool = True
+) -> Schema:
+    """A JSON object schema; ``closed`` refuses fields it does not name."""
+    schema: Schema = {"type": "object"}
+    wanted = list(required)
+    if wanted:
+        schema["required"] = wanted
+    if closed:
+        schema["additionalProperties"] = False
+    schema["properties"] = dict(properties)
+    return schema
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One control API operation: its handler, guarded by the admin token, and what it takes
+    and answers, from which both its route and its part of the OpenAPI document are made."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: Schema | None = None  # the JSON request body
+    body_required: bool = False
+    response: Schema = field(default_factory=lambda: {"type": "object"})
+    ok: str = "OK"
+    created: bool = False
+    errors: tuple[int, ...] = (401,)
+    params: Mapping[str, Schema] = field(default_factory=dict)  # path parameters by name
+    query: Mapping[str, Schema] = field(default_factory=dict)  # optional query parameters
+
+    def route(self) -> Route:
+        return Route(self.path, admin_endpoint(self.handler), methods=[self.method])
+
+    def fields_allowed(self) -> set[str]:
+        return set((self.body or {}).get("properties", {}))
+
+    async def fields(self, request: Request, services: Services) -> Fields:
+        """The request's JSON body, refusing fields the declared body does not name."""
+        data = await read_json(request, services.config.body_limit)
+        return Fields(data, self.fields_allowed())
+
+    def path_parameters(self) -> list[Schema]:
+        names = re.findall(r"{(\w+)(?::\w+)?}", self.path)
+        return [
+            {"name": n, "in": "path", "required": True, "schema": self.params.get(n, _PATH_PARAM)}
+            for n in names
+        ]
+
+    def operation(self) -> Schema:
+        ok = {
+            "description": self.ok,
+            "content": {"application/json": {"schema": self.response}},
+        }
+        responses: Schema = {"201" if self.created else "200": ok}
+        for code in self.errors:
+            content = {"application/json": {"schema": ERROR_SCHEMA}}
+            responses[str(code)] = {"description": "refused", "content": content}
+        op: Schema = {"summary": self.summary}
+        if self.query:
+            op["parameters"] = [
+                {"name": n, "in": "query", "required": False, "schema": schema}
+                for n, schema in self.query.items()
+            ]
+        if self.body is not None:
+            op["requestBody"] = {
+                "required": self.body_required,
+                "content": {"application/json": {"schema": self.body}},
+            }
+        op["responses"] = responses
+        return op
+
+
+def openapi_paths(endpoints: Iterable[Endpoint]) -> dict[str, Schema]:
+    """The OpenAPI path items of declared endpoints (path parameters on the path item)."""
+    paths: dict[str, Schema] = {}
+    for endpoint in endpoints:
+        item = paths.setdefault(endpoint.path, {})
+        parameters = endpoint.path_parameters()
+        if parameters:
+            item.setdefault("parameters", parameters)
+        item[endpoint.method.lower()] = endpoint.operation()
+    return paths

@@ -89,6 +89,7 @@ def create_app(config: ServerConfig, store: Store | None = None) -> Starlette:
         if id(step) not in seen:
             seen.add(id(step))
             routes += step.routes()
+            routes += [endpoint.route() for endpoint in step.endpoints()]
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},

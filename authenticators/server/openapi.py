@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from authenticators import __version__
+from authenticators.server.api import openapi_paths
 
 if TYPE_CHECKING:
     from authenticators.server.context import Services
@@ -334,7 +335,7 @@ def openapi_document(services: Services) -> dict[str, Any]:
     for step in services.steps.values():
         if id(step) not in seen:
             seen.add(id(step))
-            paths.update(step.openapi_paths())
+            paths.update(openapi_paths(step.endpoints()))
     from authenticators.server.brokers.control import openapi_paths as broker_paths
 
     paths.update(broker_paths())

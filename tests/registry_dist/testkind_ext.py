@@ -57,8 +57,8 @@ class Step:
     def routes(self) -> list[BaseRoute]:
         return []
 
-    def openapi_paths(self) -> dict[str, Any]:
-        return {}
+    def endpoints(self) -> list[Any]:
+        return []
 
 
 @click.group(name=KIND)

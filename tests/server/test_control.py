@@ -359,7 +359,7 @@ def test_no_writer_waits_for_a_password_or_pin_hash(
     from authenticators.app import apps as app_repository
     from authenticators.core.identities import IdentityRepository
     from authenticators.server.app import services_of_app
-    from authenticators.server.steps import app as app_step
+    from authenticators.server.steps.app import login_step as app_step
 
     store = services_of_app(own_server.app).store
     held: list[tuple[str, bool]] = []

@@ -3,23 +3,38 @@
 The pages own the order (user ID, method, step, company) and the redirect back; a step owns what
 happens between "this method was chosen" and "the core judged the answer": it starts the core's
 login transaction, draws its part of the page, takes the form, and may add routes of its own
-(control API endpoints such as "read the current code", or polling endpoints for push logins).
+(browser routes such as polling for push logins, and declared control API endpoints such as
+"read the current code"). A kind's step is a package: ``step`` (the login and enrolment), and one
+module per other job (``browser``, ``control``, ``phone``); the pieces they share are here.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 from authenticators.core.errors import CoreError, CoreErrorCode
 from authenticators.core.login import LoginResult
-from authenticators.protocol import Challenge, ErrorCode, Level, ProtocolError, ReferenceText
+from authenticators.protocol import (
+    Challenge,
+    ErrorCode,
+    Level,
+    ProtocolError,
+    Reason,
+    ReferenceText,
+)
+from authenticators.server.http import ApiError
 
 if TYPE_CHECKING:
+    from authenticators.server.api import Endpoint
     from authenticators.server.context import Services
     from authenticators.server.flows import Flow
     from authenticators.server.http import Fields
@@ -123,9 +138,63 @@ def begin_login(ctx: StepContext, kind: str, extra: dict[str, Any] | None = None
     return challenge
 
 
+def outcome_of(
+    result: LoginResult,
+    *,
+    retry: frozenset[Reason] = frozenset(),
+    deny: frozenset[Reason] = frozenset(),
+) -> Outcome:
+    """The core's judgement as the pages go on: done, the step again (``retry``: a refusal the
+    person can put right), back to the service (``deny``: the person said no), or a failure."""
+    if result.ok:
+        return Outcome.done(result)
+    reason = result.verdict.reason
+    if reason in deny:
+        return Outcome.denied(reason.value)
+    if reason in retry:
+        return Outcome.retry(reason.value)
+    return Outcome.failed(reason.value, result.verdict.detail)
+
+
+def password_of(form: Mapping[str, str]) -> str | None:
+    """The password typed on a step's form, None when left empty."""
+    return form.get("password") or None
+
+
+def free_name(base: str, suffix: str, exists: Callable[[str], bool]) -> str:
+    """A name ``BASE-SUFFIX-N`` for a new authenticator that no other one has."""
+    stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in base)[:40]
+    for number in range(1, 1000):
+        name = f"{stem}-{suffix}-{number}"
+        if not exists(name):
+            return name
+    raise ApiError(409, "conflict", f"give the {suffix} a name")
+
+
+STATIC = Path(__file__).resolve().parent.parent / "pages" / "static"
+
+
+@cache
+def _static_text(filename: str) -> str:
+    return (STATIC / filename).read_text(encoding="utf-8")
+
+
+def script_route(url: str, filename: str) -> Route:
+    """Serve a step's page script from ``pages/static`` (so ``script-src 'self'`` allows it)."""
+
+    async def script(request: Request) -> Response:
+        return Response(
+            _static_text(filename),
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+        )
+
+    return Route(url, script, methods=["GET"])
+
+
 @runtime_checkable
 class LoginStep(Protocol):
-    """One kind's step. A module exposes an instance as ``step`` (see ``steps/__init__.py``)."""
+    """One kind's step, registered in the "authenticators.server" entry-point group."""
 
     def start(self, ctx: StepContext) -> None:
         """Begin the core's login transaction (set ``ctx.flow.transaction_id``).
@@ -147,9 +216,9 @@ class LoginStep(Protocol):
         ...
 
     def routes(self) -> list[BaseRoute]:
-        """Extra routes of this kind (control API under ``/emulator/``, polling, ...)."""
+        """The browser's routes of this kind (its page script, polling, ...)."""
         ...
 
-    def openapi_paths(self) -> dict[str, Any]:
-        """The OpenAPI path items of this kind's control API routes."""
+    def endpoints(self) -> list[Endpoint]:
+        """This kind's control API operations under ``/emulator/`` (routes and OpenAPI)."""
         ...
