@@ -135,10 +135,11 @@ def find_person(services: Services, sim: Simulation) -> Identity | None:
 def approve_on_phone(services: Services, transaction_id: str) -> None:
     """What ``POST /emulator/app/logins/{tx}/approve`` does: look at the screen, swipe."""
     from authenticators.app.inbox import StateExchange
-    from authenticators.server.steps.app import _answering_phone, app_plugin
+    from authenticators.server.steps.app.control import answering_phone
+    from authenticators.server.steps.app.screen import app_plugin
 
     with services.store.transaction():
-        phone = _answering_phone(services, transaction_id, None)
+        phone = answering_phone(services, transaction_id, None)
         session = StateExchange(services.store).session(transaction_id)
         if session.binding_required and session.screen.current is not None:
             phone.look_at_screen(session.screen, transaction_id)

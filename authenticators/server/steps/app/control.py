@@ -73,7 +73,7 @@ async def list_logins(request: Request, services: Services) -> Response:
     return json_response({"logins": await on_loop(work)})
 
 
-def _answering_phone(services: Services, transaction_id: str, app_id: str | None) -> Phone:
+def answering_phone(services: Services, transaction_id: str, app_id: str | None) -> Phone:
     """The phone that answers: the one named, else the first active app with its key here."""
     exchange = StateExchange(services.store)
     try:
@@ -130,7 +130,7 @@ async def approve(request: Request, services: Services) -> Response:
         raise ApiError(400, "invalid_request", "field 'bind' must be 'qr' or 'code'")
 
     def work() -> dict[str, Any]:
-        phone = _answering_phone(services, transaction_id, app_id)
+        phone = answering_phone(services, transaction_id, app_id)
         session = StateExchange(services.store).session(transaction_id)
         code = None
         if session.binding_required and session.screen.current is not None:
@@ -179,7 +179,7 @@ async def reject(request: Request, services: Services) -> Response:
     app_id = fields.text("app_id", max_length=64)
 
     def work() -> dict[str, Any]:
-        phone = _answering_phone(services, transaction_id, app_id)
+        phone = answering_phone(services, transaction_id, app_id)
         return _answerjson_response(phone.reject(transaction_id))
 
     try:
