@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from firmware_sim.passport.apdu import SW
 from firmware_sim.passport.chip import EF_CARD_ACCESS, ChipData, PassportChip
 from security.fuzz import FuzzFailure
@@ -43,6 +45,9 @@ def session_chip() -> PassportChip:
         ChipData(
             files={0x011E: EF_COM, EF_CARD_ACCESS: CARD_ACCESS},
             mrz_information=MRZ_INFORMATION,
+            can="123456",
+            aa_key=ec.derive_private_key(0xAA, ec.SECP256R1()),
+            ca_key=ec.derive_private_key(0xCA, ec.SECP256R1()),
         ),
         rng=lambda size: next(draws)[:size].ljust(size, b"\x01"),
     )
