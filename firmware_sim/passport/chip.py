@@ -381,6 +381,7 @@ class PassportChip:
         else:
             raise CardError(SW.REFERENCED_DATA, "an unknown password")
         self._pace = _Pace(oid, CURVES_BY_PARAMETER_ID[parameter_id], password)
+        self._ca_protocol = None
         self._session = None
         return b"", SW.OK
 
