@@ -40,6 +40,11 @@ def test_serve_starts_fast_prints_what_to_use_and_shares_state_across_workers(
         assert token, text
         assert "client:      example (public, PKCE)" in text
         url = issuer.group(1)
+        while "Press Ctrl-C" not in text and len(lines) < 40:  # the rest of the banner
+            lines.append(proc.stdout.readline())
+            text = "".join(lines)
+        for broker in ("idura", "criipto", "signaturgruppen/op", "signicat/auth/open"):
+            assert f"broker:      {url}/brokers/{broker}  (" in text, text
         while True:
             try:
                 if httpx.get(url + "/health", timeout=1).status_code == 200:

@@ -115,7 +115,7 @@ class Idura(Dialect):
         reached = person.reached
         ial = Level.HIGH if reached is Level.HIGH else Level.SUBSTANTIAL
         levels = [reached.value.upper(), ial.value.upper(), reached.value.upper(), "HIGH"]
-        pseudonym = person.pseudonym(f"idura:{client.client_id if client else ''}")
+        pseudonym = person.pseudonym("idura")  # per tenant: one issuer here, one pseudonym
         method = METHOD_NAMES.get(person.detail("kind"), "pwd" if reached is Level.LOW else "chip")
         claims: dict[str, Any] = {
             "identityscheme": "dkmitid",

@@ -59,7 +59,7 @@ VALUES = st.lists(WORDS, max_size=3).map(" ".join)
 
 
 @settings(
-    max_examples=15,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
