@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from authenticators.otp import MAX_SLOTS, OtpKey, is_well_formed
+from authenticators.otp import MAX_SLOTS, OtpKey, OtpParams, is_well_formed
 from authenticators.protocol import (
     Challenge,
     Enrollment,
@@ -158,7 +158,7 @@ class CodeVerifier:
         step = key.find(key.given(code), first, expected + window - first + 1)
         if step is not None and (last is None or step > last):
             return self._accepted(step, center)
-        return self._refused(step is not None, state, now)
+        return self._refused(step is not None, state, now, params)
 
     def check_proof(
         self,
@@ -186,7 +186,7 @@ class CodeVerifier:
         step = key.find(proof, first, count, prove)
         if step is not None and (state.last_step is None or step > state.last_step):
             return self._accepted(step, center)
-        return self._refused(step is not None, state, now)
+        return self._refused(step is not None, state, now, key.params)
 
     def resync(
         self, key: OtpKey, state: TokenState, code1: str, code2: str, now: float
@@ -236,10 +236,18 @@ class CodeVerifier:
         state = _new(TokenState, (accepted, anchor, 0, 0.0))
         return _new(CheckResult, (_OK, state, accepted, ""))
 
-    def _refused(self, seen: bool, state: TokenState, now: float) -> CheckResult:
-        """Refuse: a replay when the code matched a used step, otherwise a wrong code."""
+    def _refused(
+        self, seen: bool, state: TokenState, now: float, params: OtpParams
+    ) -> CheckResult:
+        """Refuse: a replay when the code matched a used step (saying when the token shows its
+        next code), otherwise a wrong code."""
         if seen:
-            return CheckResult(Reason.REPLAYED, state, detail="this code was already used")
+            return CheckResult(
+                Reason.REPLAYED,
+                state,
+                detail=f"this code was already used; the next code comes in "
+                f"{_next_code_in(state, now, params):.0f} s",
+            )
         return self._fail(Reason.WRONG_CODE, state, now)
 
     def _fail(self, reason: Reason, state: TokenState, now: float) -> CheckResult:
@@ -277,3 +285,13 @@ def _unpack(enrollment: Enrollment) -> tuple[OtpKey, TokenState]:
         raise TypeError("seed must be bytes")
     key = OtpKey(seed, params_from_dict(record["params"]))
     return key, TokenState.from_dict(record.get("state"))
+
+
+def _next_code_in(state: TokenState, now: float, params: OtpParams) -> float:
+    """Seconds until the token shows a code after the last one accepted (at least 1)."""
+    last, anchor = state.last_step, state.anchor
+    if last is None:
+        return 1.0
+    # the token was ``last - anchor`` steps ahead: it shows step last + 1 at our step anchor + 1
+    ours = (anchor if anchor is not None else last) + 1
+    return max(1.0, params.step_start(ours) - now)

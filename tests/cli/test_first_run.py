@@ -13,6 +13,8 @@ import pytest
 
 from authenticators.codeviser.seeds import SeedImport, write_pskc
 from authenticators.otp import OtpParams
+from authenticators.server.state_clock import StateClock
+from authenticators.store import Store
 from tests.support import T0, Emu, assert_user_error
 
 PASSWORD = "correct horse battery"
@@ -176,3 +178,21 @@ def test_a_pskc_export_is_private(emu: Emu, tmp_path: Path) -> None:
     assert emu("codeviser", "export", "t", "--pskc", str(out)).exit_code == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert b"Secret" in out.read_bytes()
+
+
+# -- 13: a second press in one time step says when the next code comes --------------------------
+
+
+def test_a_code_used_already_says_when_the_next_one_comes(emu: Emu, store: Store) -> None:
+    created = emu("identity", "create", "--user-id", "ann", "--name", "A", "--password", PASSWORD)
+    assert created.exit_code == 0
+    assert emu("codeviser", "new", "--name", "t").exit_code == 0
+    assert emu("identity", "add-authenticator", "ann", "codeviser", "t").exit_code == 0
+    StateClock(store).freeze(T0 + 12)  # 2 s into a 30 s step (steps start at 1_700_000_010)
+    login = ["login", "--user-id", "ann", "--method", "codeviser", "--press"]
+    first = emu(*login, "--password", PASSWORD)
+    assert first.exit_code == 0, first.output
+    second = emu(*login, "--password", PASSWORD)
+    assert second.exit_code == 1, second.output
+    assert "replayed" in second.stderr
+    assert "the next code comes in 28 s" in second.stderr
