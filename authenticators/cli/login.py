@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import NoReturn, cast
 
 import click
 
@@ -21,6 +21,7 @@ from authenticators.cli._common import (
 )
 from authenticators.codeviser.device import response_for_code
 from authenticators.codeviser.plugin import CodeTokenPlugin
+from authenticators.core.errors import CoreError
 from authenticators.core.login import LoginResult, LoginService
 from authenticators.protocol import (
     Action,
@@ -181,8 +182,10 @@ def login(
         )
     except ProtocolError as exc:
         if exc.code is ErrorCode.PARALLEL_SESSION:
-            refuse(f"Login refused: {Reason.PARALLEL_SESSION.value} ({exc.message})")
-        raise
+            _refused_before(as_json, Reason.PARALLEL_SESSION.value, exc.message, user_id, kind)
+        _refused_before(as_json, exc.code.value, exc.message, user_id, kind, usage=True)
+    except CoreError as exc:
+        _refused_before(as_json, exc.code.value, exc.message, user_id, kind, usage=True)
     eligible = service.pending(challenge.transaction_id).eligible
     chosen = ", ".join(eligible)
     step = LoginStep(env, service, challenge, eligible, code, press, as_json, qr_dir)
@@ -202,6 +205,25 @@ def login(
         password = _ask_password(as_json)
     result = service.complete(challenge.transaction_id, response, password)
     _print_result(result, as_json)
+
+
+def _refused_before(
+    as_json: bool,
+    reason: str,
+    detail: str,
+    user_id: str,
+    kind: str,
+    *,
+    usage: bool = False,
+) -> NoReturn:
+    """A login refused before it started: with --json still one JSON object on stdout."""
+    if as_json:
+        emit_json(
+            {"ok": False, "reason": reason, "detail": detail, "user_id": user_id, "kind": kind}
+        )
+    if usage:
+        raise UserError(detail)
+    refuse(f"Login refused: {reason} ({detail})")
 
 
 def _ask_password(as_json: bool) -> str:

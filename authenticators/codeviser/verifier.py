@@ -236,9 +236,7 @@ class CodeVerifier:
         state = _new(TokenState, (accepted, anchor, 0, 0.0))
         return _new(CheckResult, (_OK, state, accepted, ""))
 
-    def _refused(
-        self, seen: bool, state: TokenState, now: float, params: OtpParams
-    ) -> CheckResult:
+    def _refused(self, seen: bool, state: TokenState, now: float, params: OtpParams) -> CheckResult:
         """Refuse: a replay when the code matched a used step (saying when the token shows its
         next code), otherwise a wrong code."""
         if seen:

@@ -171,6 +171,13 @@ class LoginService:
                 CoreErrorCode.INSUFFICIENT_LEVEL,
                 f"a {kind} cannot reach level {level.value}; choose another method",
             )
+        eligible = [auth_id for auth_id in eligible if self._enrolled_for(kind, auth_id, level)]
+        if not eligible:
+            raise CoreError(
+                CoreErrorCode.INSUFFICIENT_LEVEL,
+                f"{user_id}'s {kind} is enrolled below level {level.value}; choose another "
+                "method or a lower level",
+            )
         if plugin.needs_password and not identity.has_password:
             raise CoreError(
                 CoreErrorCode.NO_PASSWORD,

@@ -10,6 +10,7 @@ from authenticators.app.errors import AppRefusal
 from authenticators.app.inbox import SessionStatus, StateExchange
 from authenticators.app.plugin import AppPlugin
 from authenticators.clock import FrozenClock
+from authenticators.core.errors import CoreError, CoreErrorCode
 from authenticators.core.login import LoginService
 from authenticators.protocol import (
     AuthenticatorPlugin,
@@ -60,8 +61,10 @@ def test_level_high_with_an_app_enrolled_at_high_and_the_pin(service: LoginServi
 def test_level_high_with_an_app_enrolled_at_substantial_is_insufficient(
     service: LoginService, app_id: str
 ) -> None:
-    result = approve_login(service, app_id, level=Level.HIGH, pin=PIN)
-    assert result.verdict.reason is Reason.INSUFFICIENT_LEVEL
+    with pytest.raises(CoreError) as refused:  # refused up front: nothing is pushed
+        begin(service, level=Level.HIGH)
+    assert refused.value.code is CoreErrorCode.INSUFFICIENT_LEVEL
+    assert phone(service, app_id).inbox() == []
 
 
 def test_the_login_is_pushed_to_every_app_and_one_answer_ends_it(service: LoginService) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from authenticators.clock import SystemClock
 from authenticators.core.login import LoginService
 from authenticators.protocol import Reason
@@ -30,3 +32,23 @@ def test_a_wrong_code_is_refused_and_the_right_one_still_logs_in(emu: Emu, store
     response = screen.poll()
     assert response is not None
     assert service.complete(challenge.transaction_id, response).verdict.reason is Reason.OK
+
+
+def test_login_json_is_one_object_when_refused_before_it_starts(emu: Emu, store: Store) -> None:
+    service = LoginService(store, SystemClock())
+    service.identities.create(USER, "Alice Test", password="long-enough-1")
+    enroll(service)  # at substantial
+    login = ["login", "--user-id", USER, "--method", "app", "--json", "--password", "x"]
+
+    high = emu(*login, "--level", "high")
+    assert high.exit_code == 2, high.output
+    data = json.loads(high.stdout)
+    assert (data["ok"], data["reason"]) == (False, "insufficient_level")
+    assert "enrolled below level high" in high.stderr
+    assert json.loads(emu("app", "inbox", "--json").stdout) == []  # nothing was pushed
+
+    begin(service)  # another app login for the same person is waiting
+    parallel = emu(*login)
+    assert parallel.exit_code == 1, parallel.output
+    data = json.loads(parallel.stdout)
+    assert (data["ok"], data["reason"]) == (False, "parallel_session")
