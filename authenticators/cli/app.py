@@ -289,7 +289,7 @@ def activate(env: Env, app_id: str, pin: str | None) -> None:
     with store.transaction():
         before = apps.get(app_id)
         apps.activate(app_id, env.clock.now(), pin=pin)
-        if before.status is AppStatus.DEACTIVATED:
+        if before.status is AppStatus.DEACTIVATED and identities.owner("app", app_id) is None:
             identity = identities.by_uuid(before.owner)
             identities.add_authenticator(identity.user_id, "app", app_id)
     click.echo(f"activated app {app_id}")

@@ -138,11 +138,29 @@ def password(env: Env, user_id: str, password: str | None) -> None:
 @user_errors
 def add_authenticator(env: Env, user_id: str, kind: str, name: str, as_json: bool) -> None:
     """Give an identity an authenticator of KIND named NAME."""
+    if kind == "app":
+        _check_app_active(env, name)
     _repo(env).add_authenticator(user_id, kind, name)
     if as_json:
         emit_json({"user_id": user_id, "kind": kind, "id": name})
     else:
         click.echo(f"{user_id} can now log in with {kind} {name}")
+
+
+def _check_app_active(env: Env, app_id: str) -> None:
+    """A removed (deactivated) app comes back through `app activate`, which links it again."""
+    from authenticators import registry
+    from authenticators.app.apps import AppStatus
+
+    apps = getattr(registry.get("app"), "apps", None)
+    if apps is None:
+        return
+    record = apps(env.store()).get(app_id)
+    if record.status is AppStatus.DEACTIVATED:
+        raise UserError(
+            f"app {app_id} is deactivated; `mitid-emu app activate {app_id}` brings it back "
+            "to its owner"
+        )
 
 
 @identity.command("remove-authenticator")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, cast
@@ -197,14 +200,36 @@ def login(
     )
     step.say(f"User ID:          {user_id}, with {kind} {chosen}")
     try:
-        response = run_step(step)
-    except BaseException:  # a device error, Ctrl-C, a bad entry: this login gets no answer
+        with _terminate_as_exit():
+            response = run_step(step)
+    except BaseException:  # a device error, Ctrl-C, SIGTERM, a bad entry: no answer comes
         service.abandon(challenge.transaction_id)
         raise
     if plugin.needs_password and password is None:
         password = _ask_password(as_json)
     result = service.complete(challenge.transaction_id, response, password)
     _print_result(result, as_json)
+
+
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """While a login waits, SIGTERM unwinds it as Ctrl-C does, so the login is closed and
+    does not hold up the person's next one."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(EXIT_TERMINATED)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _refused_before(

@@ -161,10 +161,14 @@ class LoginService:
             eligible = held if pushing else held[:1]
         if not eligible:
             which = f" {authenticator_id!r}" if authenticator_id else ""
+            hint = (
+                f"enroll one with `mitid-emu app enroll --user-id {user_id}` (a removed one "
+                "comes back with `mitid-emu app activate APP_ID`)"
+                if kind == "app"
+                else f"add one with `mitid-emu identity add-authenticator {user_id} {kind} NAME`"
+            )
             raise CoreError(
-                CoreErrorCode.METHOD_NOT_AVAILABLE,
-                f"{user_id} has no {kind}{which}; add one with "
-                f"`mitid-emu identity add-authenticator {user_id} {kind} NAME`",
+                CoreErrorCode.METHOD_NOT_AVAILABLE, f"{user_id} has no {kind}{which}; {hint}"
             )
         if not _reaches(kind, level):
             raise CoreError(
