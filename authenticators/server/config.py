@@ -32,6 +32,9 @@ class ServerConfig:
     code_lifetime: float = 60.0
     token_lifetime: float = 3600.0
     refresh_lifetime: float = 30 * 86400.0
+    # A browser that has logged in is not asked again for this long (single sign-on), unless
+    # the service sends prompt=login or a max_age that has passed.
+    session_lifetime: float = 3600.0
     flow_lifetime: float = 1800.0
     body_limit: int = 64 * 1024
     clock_cache: float = 0.1

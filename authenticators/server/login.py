@@ -400,6 +400,9 @@ def _finish_oidc(services: Services, flow: Flow, auth: Authentication | None) ->
 
         server, uri, auth = finishing(services, flow, auth)
         issuer = None
+    elif auth is not None and auth.session_id is None:
+        # A new login: the browser's login session from now on (single sign-on).
+        auth = services.grants.start_session(flow.browser, auth, services.config.session_lifetime)
     oreq = EmuRequest("GET", uri, {}, query=flow.params)
     services.flows.delete(flow.id)
     flow.stage = DONE

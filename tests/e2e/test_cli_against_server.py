@@ -55,7 +55,9 @@ def test_codeviser_code_beside_a_server_shows_the_code_of_the_servers_clock(
 
 
 def _open_app_step(browser: BrowserLogin, server: ServerThread, app_id: str) -> Page:
-    page = browser.open(authorization_request(server.url, "phone-client", REDIRECT).url)
+    page = browser.open(
+        authorization_request(server.url, "phone-client", REDIRECT, prompt="login").url
+    )
     assert isinstance(page, Page)
     page = browser.submit(page, user_id="far.away")
     assert isinstance(page, Page)

@@ -31,7 +31,8 @@ def cli(
 
 
 def open_step(browser: BrowserLogin, server: ServerThread, user_id: str, app_id: str) -> Page:
-    page = browser.open(authorization_request(server.url, "phone-client", REDIRECT).url)
+    request = authorization_request(server.url, "phone-client", REDIRECT, prompt="login")
+    page = browser.open(request.url)
     assert isinstance(page, Page)
     page = browser.submit(page, user_id=user_id)
     assert isinstance(page, Page)

@@ -277,7 +277,7 @@ def test_the_mitid_app_fixture_approves_in_the_background(
     assert claims["acr"] == ACR + "high"
     mitid_app.decision = "reject"
     denied = mitid_browser.login(
-        mitid_client.authorization_request().url,
+        mitid_client.authorization_request(prompt="login").url,
         mitid_identity.user_id,
         kind="app",
         app_action="wait",
@@ -333,7 +333,9 @@ def test_a_uuid_hint_goes_straight_to_the_persons_only_method(
         assert claims["uuid"] == person["uuid"]
         assert claims["amr"] == ["code_app"]
         # Going back from the step shows the choice, with its one method.
-        again = mitid_client.authorization_request(login_hint=f"uuid:{person['uuid']}")
+        again = mitid_client.authorization_request(
+            login_hint=f"uuid:{person['uuid']}", prompt="login"
+        )
         page = browser.open(again.url)
         assert isinstance(page, Page)
         assert page.stage == "step"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import jwt as pyjwt
@@ -200,7 +200,7 @@ def test_rfc8414_metadata_and_the_issuer_in_every_authorization_response(
     assert refused.error == "invalid_request"
     assert "max_age" in refused.params["error_description"]
     assert refused.params["iss"] == mitid_server.url
-    page = mitid_browser.open(mitid_client.authorization_request().url)
+    page = mitid_browser.open(mitid_client.authorization_request(prompt="login").url)
     assert isinstance(page, Page)
     cancelled = mitid_browser.cancel(page)
     assert cancelled.error == "access_denied"
@@ -246,3 +246,39 @@ def test_userinfo_without_credentials_is_a_bare_bearer_challenge(http: httpx.Cli
     wrong = http.get("/userinfo", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401
     assert wrong.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_a_pushed_authorization_request(
+    http: httpx.Client,
+    mitid_client: MitIDClient,
+    mitid_identity: MitIDIdentity,
+    mitid_browser: BrowserLogin,
+    mitid_server: MitIDServer,
+) -> None:
+    meta = http.get("/.well-known/openid-configuration").json()
+    assert meta["pushed_authorization_request_endpoint"] == mitid_server.url + "/par"
+    request = mitid_client.authorization_request(acr_values="urn:grn:authn:dk:mitid:substantial")
+    params = dict(parse_qsl(urlsplit(request.url).query))
+    pushed = http.post("/par", data=params)
+    assert pushed.status_code == 201, pushed.text
+    body = pushed.json()
+    assert body["request_uri"].startswith("urn:ietf:params:oauth:request_uri:")
+    assert body["expires_in"] == 60
+    url = "/authorize?" + urlencode(
+        {"client_id": mitid_client.client_id, "request_uri": body["request_uri"]}
+    )
+    callback = mitid_browser.login(
+        mitid_server.url + url, mitid_identity.user_id, password=mitid_identity.password
+    )
+    assert callback.params["state"] == request.state
+    token = exchange(http, mitid_client, request, callback.code or "").json()["id_token"]
+    claims = pyjwt.decode(token, options={"verify_signature": False})
+    assert claims["nonce"] == request.nonce
+    # Used once only; another client's; a bad push is refused up front.
+    again = mitid_browser.http.get(url)
+    assert again.status_code == 400
+    assert "invalid_request_uri" in again.text
+    bad = http.post("/par", data={**params, "redirect_uri": "https://evil.example/cb"})
+    assert bad.status_code == 400
+    no_openid = http.post("/par", data={**params, "scope": "profile"})
+    assert no_openid.json()["error"] == "invalid_scope"

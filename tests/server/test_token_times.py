@@ -51,7 +51,8 @@ def test_a_hundred_code_display_logins_give_tokens_valid_now(own_server: ServerT
     pyjwt_keys = pyjwt.PyJWKSet.from_dict(keys)
     try:
         for _ in range(LOGINS):
-            request = authorization_request(own_server.url, "times", REDIRECT)
+            # prompt=login: a code display login each time, not the browser's login session.
+            request = authorization_request(own_server.url, "times", REDIRECT, prompt="login")
             callback = browser.login(request.url, "times.user", password="long-enough-1")
             assert callback.code
             id_token = _exchange(browser.http, callback.code, request.code_verifier)

@@ -9,6 +9,9 @@ from typing import Any
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, OAuth2Error
+from authlib.oidc.core.errors import LoginRequiredError
+from joserfc import jwt
+from joserfc.errors import JoseError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -21,9 +24,14 @@ from authenticators.server.context import Services
 from authenticators.server.flows import METHOD, USER_ID, browser_digest
 from authenticators.server.http import ApiError, error_response, query_pairs, read_form
 from authenticators.server.oidc.claims import CLAIMS_SUPPORTED, user_claims
-from authenticators.server.oidc.cors import cors_route
-from authenticators.server.oidc.mitid import ACR_VALUES, MAX_STATE, parse_options
-from authenticators.server.oidc.models import AccessToken, RefreshToken
+from authenticators.server.oidc.cors import client_origins, cors_route, origin_of
+from authenticators.server.oidc.mitid import ACR_VALUES, MAX_STATE, MitIDOptions, parse_options
+from authenticators.server.oidc.models import (
+    PAR_PREFIX,
+    AccessToken,
+    Authentication,
+    RefreshToken,
+)
 from authenticators.server.oidc.server import NO_STORE, EmuRequest
 from authenticators.server.pages.render import render
 from authenticators.server.pages.strings import pick_language
@@ -35,6 +43,9 @@ AUTHORIZE = "/authorize"
 TOKEN = "/token"  # noqa: S105 - a path
 USERINFO = "/userinfo"
 REVOCATION = "/revoke"
+END_SESSION = "/logout"
+PAR = "/par"
+PAR_LIFETIME = 60
 INTROSPECTION = "/introspect"
 JWKS = "/jwks"
 DISCOVERY = "/.well-known/openid-configuration"
@@ -56,6 +67,8 @@ def discovery_document(services: Services) -> dict[str, Any]:
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
+        "end_session_endpoint": issuer + END_SESSION,
+        "frontchannel_logout_supported": False,
         "revocation_endpoint": issuer + REVOCATION,
         "introspection_endpoint": issuer + INTROSPECTION,
         "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
@@ -68,7 +81,9 @@ def discovery_document(services: Services) -> dict[str, Any]:
         "claims_supported": list(CLAIMS_SUPPORTED),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
-        "request_uri_parameter_supported": False,
+        "request_uri_parameter_supported": True,
+        "pushed_authorization_request_endpoint": issuer + PAR,
+        "require_pushed_authorization_requests": False,
         "prompt_values_supported": ["none", "login"],
         "ui_locales_supported": ["da", "en"],
         "authorization_response_iss_parameter_supported": True,
@@ -105,7 +120,7 @@ async def authorize(request: Request) -> Response:
     new_cookie = None
     if not cookie or len(cookie) > 100:
         cookie = new_cookie = secrets.token_urlsafe(24)
-    response = await on_loop(_authorize, services, request, pairs, cookie)
+    response = await on_loop(_authorize, services, request, pairs, cookie, not new_cookie)
     if new_cookie:
         response.set_cookie(
             BROWSER_COOKIE,
@@ -149,9 +164,12 @@ def _printable_ascii(pairs: list[tuple[str, str]]) -> str | None:
 
 
 def _authorize(
-    services: Services, request: Request, pairs: list[tuple[str, str]], cookie: str
+    services: Services,
+    request: Request,
+    pairs: list[tuple[str, str]],
+    cookie: str,
+    known_browser: bool,
 ) -> Response:
-    server = services.authorization_server
     bad = _printable_ascii(pairs)
     if bad is not None:
         lang = pick_language(request.headers.get("accept-language"))
@@ -163,6 +181,19 @@ def _authorize(
             description=f"'{bad}' must be printable ASCII.",
             session_error=False,
         )
+    if any(name == "request_uri" for name, _ in pairs):
+        pushed = _pushed(services, pairs)
+        if pushed is None:
+            lang = pick_language(request.headers.get("accept-language"))
+            return render(
+                "error.html",
+                lang,
+                status=400,
+                error="invalid_request_uri",
+                description="'request_uri' is unknown, used, expired or another client's.",
+                session_error=False,
+            )
+        pairs = pushed
     oreq = EmuRequest("GET", services.config.issuer_url + AUTHORIZE, request.headers, query=pairs)
     data = oreq.payload.data
     lang = pick_language(data.get("ui_locales"), request.headers.get("accept-language"))
@@ -177,22 +208,34 @@ def _authorize(
             description=f"'state' is longer than {MAX_STATE} characters.",
             session_error=False,
         )
+    browser = browser_digest(cookie)
+    session = services.grants.session_of(browser) if known_browser else None
     try:
-        grant = server.get_consent_grant(oreq, end_user=None)
+        grant, options = _check_request(services, oreq, session)
+        if session is not None and not _session_will_do(services, session, data, options):
+            session = None
+        if session is None and "none" in (data.get("prompt") or "").split():
+            raise LoginRequiredError(redirect_uri=grant.redirect_uri, state=data.get("state"))
     except OAuth2Error as error:
-        return _authorize_error(services, oreq, error, lang)
-    try:
-        if "openid" not in (data.get("scope") or "").split():
-            raise InvalidScopeError("The scope must include 'openid' (an OpenID Connect login).")
-        max_age = data.get("max_age")
-        if max_age is not None and not (max_age.isdigit() and len(max_age) <= 10):
-            raise InvalidRequestError("'max_age' must be a whole number of seconds.")
-        options = parse_options(data, Level(services.config.default_level))
-    except OAuth2Error as error:
-        error.redirect_uri = grant.redirect_uri
-        error.state = data.get("state")
         return _authorize_error(services, oreq, error, lang)
     client = oreq.client
+    if session is not None:
+        # Single sign-on: the browser's login session answers without asking again.
+        from authenticators.server.login import finish
+
+        with services.store.transaction():
+            flow = services.flows.create(
+                browser=browser,
+                params=pairs,
+                client_id=client.client_id,
+                client_name=client.name,
+                redirect_uri=grant.redirect_uri,
+                level=options.level.value,
+                business=False,
+                reference_text=options.reference_text,
+                lang=lang,
+            )
+            return finish(services, flow, session)
     stage, user_id = USER_ID, None
     if options.hint_uuid:
         try:
@@ -221,6 +264,71 @@ def _authorize(
         if start_the_only_method(services, flow):
             services.flows.save(flow)
     return RedirectResponse(f"/login/{flow.id}", status_code=303)
+
+
+def _check_request(
+    services: Services, oreq: EmuRequest, session: Authentication | None, prompts: bool = True
+) -> tuple[Any, MitIDOptions]:
+    """An authorization request checked as Authlib does (client, redirect URI, response type,
+    scope, PKCE, repeats; ``prompt`` when ``prompts``) and as OpenID Connect and MitID ask."""
+    server = services.authorization_server
+    data = oreq.payload.data
+    if prompts:
+        grant = server.get_consent_grant(oreq, end_user=session)
+    else:
+        try:
+            grant = server.get_authorization_grant(oreq)
+            grant.validate_no_multiple_request_parameter(oreq)
+            grant.redirect_uri = grant.validate_authorization_request()
+        except OAuth2Error as error:
+            error.state = data.get("state")
+            raise
+    try:
+        if "openid" not in (data.get("scope") or "").split():
+            raise InvalidScopeError("The scope must include 'openid' (an OpenID Connect login).")
+        max_age = data.get("max_age")
+        if max_age is not None and not (max_age.isdigit() and len(max_age) <= 10):
+            raise InvalidRequestError("'max_age' must be a whole number of seconds.")
+        options = parse_options(data, Level(services.config.default_level))
+    except OAuth2Error as error:
+        error.redirect_uri = grant.redirect_uri
+        error.state = data.get("state")
+        raise
+    return grant, options
+
+
+def _pushed(services: Services, pairs: list[tuple[str, str]]) -> list[tuple[str, str]] | None:
+    """The parameters pushed for ``request_uri`` (RFC 9126), used up; the URL's other
+    parameters are ignored, but its ``client_id`` must be the pusher's."""
+    data = dict(pairs)
+    request_uri, client_id = data.get("request_uri", ""), data.get("client_id", "")
+    if not request_uri.startswith(PAR_PREFIX) or len(request_uri) > 200 or len(client_id) > 128:
+        return None
+    return services.grants.pushed_request(request_uri, client_id)
+
+
+def _session_will_do(
+    services: Services, session: Authentication, data: dict[str, str], options: MitIDOptions
+) -> bool:
+    """Whether the browser's login session answers this request without a new login: no
+    ``prompt=login``, within ``max_age``, at the level asked for, the person named (if any),
+    not a business login (that picks a company), and the person still there."""
+    if "login" in (data.get("prompt") or "").split():
+        return False
+    max_age = data.get("max_age")
+    if max_age is not None and services.oidc_clock.now() - session.auth_time > int(max_age):
+        return False
+    if options.business or session.business or session.broker is not None:
+        return False
+    if Level(session.level).rank < options.level.rank:
+        return False
+    if options.hint_uuid is not None and options.hint_uuid != session.identity_uuid:
+        return False
+    try:
+        services.identities.by_uuid(session.identity_uuid)
+    except CoreError:
+        return False
+    return True
 
 
 def _authorize_error(
@@ -350,7 +458,7 @@ async def userinfo(request: Request) -> Response:
 
 
 async def _client_form(
-    request: Request, services: Services, path: str
+    request: Request, services: Services, path: str, one_token: bool = True
 ) -> tuple[EmuRequest, OIDCClient] | Response:
     """A token-endpoint-style request (RFC 7009, RFC 7662): the form and the authenticated
     client, or the error to answer with."""
@@ -366,7 +474,7 @@ async def _client_form(
         if bad is not None
         else client_request_problem(form, request.headers.get("authorization"))
     )
-    if problem is None and names.count("token") != 1:
+    if problem is None and one_token and names.count("token") != 1:
         problem = "send exactly one 'token'"
     if problem is not None:
         return error_response(400, "invalid_request", problem)
@@ -378,6 +486,42 @@ async def _client_form(
         response: Response = server.handle_error_response(oreq, error)
         return response
     return oreq, client
+
+
+_CLIENT_AUTH_PARAMS = ("client_secret", "client_assertion", "client_assertion_type")
+
+
+async def pushed_authorization_request(request: Request) -> Response:
+    """RFC 9126: the client pushes its authorization request (authenticated as at the token
+    endpoint) and gets a ``request_uri`` to send the browser to ``/authorize`` with."""
+    services = services_of(request)
+    checked = await _client_form(request, services, PAR, one_token=False)
+    if isinstance(checked, Response):
+        return checked
+    oreq, client = checked
+    form = [(k, v) for k, values in oreq.payload.datalist.items() for v in values]
+    pairs = [(k, v) for k, v in form if k not in _CLIENT_AUTH_PARAMS]
+    if oreq.form.get("client_id", client.client_id) != client.client_id:
+        return error_response(400, "invalid_request", "'client_id' is not the authenticated client")
+    if any(k == "request_uri" for k, _ in pairs):
+        return error_response(400, "invalid_request", "'request_uri' cannot be pushed")
+    if all(k != "client_id" for k, _ in pairs):
+        pairs.append(("client_id", client.client_id))
+
+    def check() -> Response:
+        authorize = EmuRequest("GET", services.config.issuer_url + AUTHORIZE, {}, query=pairs)
+        try:
+            _check_request(services, authorize, None, prompts=False)
+        except OAuth2Error as error:
+            return error_response(400, error.error, error.get_error_description() or "")
+        request_uri = services.grants.push_request(client.client_id, pairs, PAR_LIFETIME)
+        return JSONResponse(
+            {"request_uri": request_uri, "expires_in": PAR_LIFETIME},
+            status_code=201,
+            headers=NO_STORE,
+        )
+
+    return await on_loop(check)
 
 
 async def revoke(request: Request) -> Response:
@@ -435,6 +579,85 @@ async def introspect(request: Request) -> Response:
     return JSONResponse(await on_loop(look_up), headers=NO_STORE)
 
 
+async def end_session(request: Request) -> Response:
+    """RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): the browser's login
+    session ends; with ``post_logout_redirect_uri`` (on the origin of one of the client's
+    redirect URIs) the browser goes back there with ``state``, else a page says it is done."""
+    services = services_of(request)
+    lang = pick_language(request.query_params.get("ui_locales"))
+    try:
+        pairs = query_pairs(request)
+        if request.method == "POST":
+            pairs = [*pairs, *await read_form(request, services.config.body_limit)]
+    except ApiError as exc:
+        return render(
+            "error.html",
+            lang,
+            status=exc.status,
+            error=exc.error,
+            description=exc.description,
+            session_error=False,
+        )
+    cookie = request.cookies.get(BROWSER_COOKIE)
+    return await on_loop(_end_session, services, pairs, cookie, lang)
+
+
+def _end_session(
+    services: Services, pairs: list[tuple[str, str]], cookie: str | None, lang: str
+) -> Response:
+    def refused(description: str) -> Response:
+        return render(
+            "error.html",
+            lang,
+            status=400,
+            error="invalid_request",
+            description=description,
+            session_error=False,
+        )
+
+    names = [name for name, _ in pairs]
+    if len(names) != len(set(names)):
+        return refused("A parameter is sent more than once.")
+    data = dict(pairs)
+    if len(data.get("state") or "") > MAX_STATE:
+        return refused(f"'state' is longer than {MAX_STATE} characters.")
+    hint_sid: str | None = None
+    client_id = data.get("client_id")
+    hint = data.get("id_token_hint")
+    if hint:
+        try:
+            claims = jwt.decode(hint, services.keyring.key_set(), algorithms=["RS256"]).claims
+        except (JoseError, ValueError):
+            return refused("'id_token_hint' is not an ID token this issuer signed.")
+        if claims.get("iss") != services.config.issuer_url:
+            return refused("'id_token_hint' was issued by another issuer.")
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if client_id and client_id not in audiences:
+            return refused("'client_id' is not the audience of 'id_token_hint'.")
+        client_id = client_id or str(audiences[0])
+        hint_sid = claims.get("sid") if isinstance(claims.get("sid"), str) else None
+    redirect = data.get("post_logout_redirect_uri")
+    if redirect:
+        client = services.clients.find(client_id) if client_id and len(client_id) <= 128 else None
+        if client is None:
+            return refused("'post_logout_redirect_uri' needs 'client_id' or 'id_token_hint'.")
+        origin = origin_of(redirect)
+        if origin is None or origin not in client_origins(client.redirect_uris):
+            return refused(
+                "'post_logout_redirect_uri' must be on the origin of one of the client's "
+                "redirect URIs."
+            )
+    services.grants.end_session(
+        browser=browser_digest(cookie) if cookie and len(cookie) <= 100 else None, sid=hint_sid
+    )
+    if redirect:
+        state = data.get("state")
+        target = add_params_to_uri(redirect, [("state", state)]) if state else redirect
+        return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+    return render("logged_out.html", lang)
+
+
 def routes() -> list[BaseRoute]:
     return [
         cors_route(DISCOVERY, discovery, ["GET"]),
@@ -443,6 +666,8 @@ def routes() -> list[BaseRoute]:
         Route(AUTHORIZE, authorize, methods=["GET", "POST"]),
         cors_route(TOKEN, token, ["POST"]),
         cors_route(USERINFO, userinfo, ["GET", "POST"]),
+        Route(END_SESSION, end_session, methods=["GET", "POST"]),
+        cors_route(PAR, pushed_authorization_request, ["POST"]),
         cors_route(REVOCATION, revoke, ["POST"]),
         cors_route(INTROSPECTION, introspect, ["POST"]),
     ]

@@ -35,10 +35,7 @@ class MitIDOptions:
 
 def parse_options(data: Mapping[str, str], default_level: Level) -> MitIDOptions:
     """Check the MitID parameters; each mistake is an ``invalid_request`` naming it."""
-    for unsupported, error in (
-        ("request", "request_not_supported"),
-        ("request_uri", "request_uri_not_supported"),
-    ):
+    for unsupported, error in (("request", "request_not_supported"),):
         if data.get(unsupported):
             raise _Unsupported(error, f"'{unsupported}' is not supported; send plain parameters")
     mode = data.get("response_mode")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from authenticators.clock import Clock
@@ -64,8 +65,27 @@ SCHEMA = Schema(
         );
         CREATE INDEX oidc_refresh_tokens_grant ON oidc_refresh_tokens(grant_sha256)
         """,
+        # Single sign-on: one login session per browser (the digest of its cookie).
+        """
+        CREATE TABLE oidc_sessions (
+            browser TEXT PRIMARY KEY,
+            sid TEXT NOT NULL UNIQUE,
+            authentication TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL
+        );
+        CREATE TABLE oidc_pushed_requests (
+            request_uri_sha256 BLOB PRIMARY KEY,
+            client_id TEXT NOT NULL,
+            params TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        )
+        """,
     ],
 )
+
+
+PAR_PREFIX = "urn:ietf:params:oauth:request_uri:"
 
 
 def digest(secret: str) -> bytes:
@@ -88,6 +108,7 @@ class Authentication:
     # Set by a broker dialect (server/brokers): its name and what its claims need beyond this.
     broker: str | None = None
     details: tuple[tuple[str, str], ...] = ()
+    session_id: str | None = None  # the browser's login session (``sid``), when it has one
 
     def __bool__(self) -> bool:
         return True
@@ -109,6 +130,7 @@ class Authentication:
             membership.roles,
             self.broker,
             self.details,
+            self.session_id,
         )
 
     def to_json(self) -> str:
@@ -370,6 +392,71 @@ class GrantStore:
             row["expires_at"],
             row["created_at"],
         )
+
+    # -- login sessions (single sign-on) ------------------------------------------------------
+
+    def start_session(self, browser: str, auth: Authentication, lifetime: float) -> Authentication:
+        """The browser's new login session (replacing any before it); ``auth`` with its id."""
+        now = self.clock.now()
+        auth = replace(auth, session_id=secrets.token_urlsafe(16))
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO oidc_sessions VALUES (?, ?, ?, ?, ?)",
+                (browser, auth.session_id, auth.to_json(), now, now + lifetime),
+            )
+        return auth
+
+    def session_of(self, browser: str) -> Authentication | None:
+        """The login the browser's live session holds, or None."""
+        with self.store.read() as conn:
+            row = conn.execute(
+                "SELECT authentication, expires_at FROM oidc_sessions WHERE browser = ?",
+                (browser,),
+            ).fetchone()
+        if row is None or self.clock.now() >= row["expires_at"]:
+            return None
+        return Authentication.from_json(row["authentication"])
+
+    def end_session(self, *, browser: str | None = None, sid: str | None = None) -> bool:
+        """End the browser's session, or the one named ``sid``. Whether one ended."""
+        with self.store.transaction() as conn:
+            ended = 0
+            if browser is not None:
+                ended += conn.execute(
+                    "DELETE FROM oidc_sessions WHERE browser = ?", (browser,)
+                ).rowcount
+            if sid is not None:
+                ended += conn.execute("DELETE FROM oidc_sessions WHERE sid = ?", (sid,)).rowcount
+        return ended > 0
+
+    # -- pushed authorization requests (RFC 9126) ----------------------------------------------
+
+    def push_request(self, client_id: str, params: list[tuple[str, str]], lifetime: float) -> str:
+        """Keep an authorization request's parameters; the ``request_uri`` that names them."""
+        request_uri = PAR_PREFIX + secrets.token_urlsafe(32)
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO oidc_pushed_requests VALUES (?, ?, ?, ?)",
+                (digest(request_uri), client_id, json.dumps(params), now + lifetime),
+            )
+            if secrets.randbelow(50) == 0:
+                conn.execute("DELETE FROM oidc_pushed_requests WHERE expires_at < ?", (now,))
+        return request_uri
+
+    def pushed_request(self, request_uri: str, client_id: str) -> list[tuple[str, str]] | None:
+        """The pushed parameters, used up now; None when unknown, expired or another client's."""
+        key = digest(request_uri)
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                "SELECT * FROM oidc_pushed_requests WHERE request_uri_sha256 = ?", (key,)
+            ).fetchone()
+            if row is None or row["client_id"] != client_id:
+                return None
+            conn.execute("DELETE FROM oidc_pushed_requests WHERE request_uri_sha256 = ?", (key,))
+        if self.clock.now() >= row["expires_at"]:
+            return None
+        return [(str(k), str(v)) for k, v in json.loads(row["params"])]
 
     def prune(self, older_than: float) -> None:
         """Forget codes and tokens that ended before ``older_than``."""

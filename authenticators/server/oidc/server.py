@@ -212,6 +212,8 @@ def id_token(
     }
     if nonce:
         claims["nonce"] = nonce
+    if auth.session_id:
+        claims["sid"] = auth.session_id
     if access_token:
         half = create_half_hash(access_token, ALG)
         if half is not None:

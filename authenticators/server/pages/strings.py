@@ -169,6 +169,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "This login is not (or no longer) known in this browser. "
         "Start again from the service.",
     },
+    "logged_out_heading": {"da": "Du er logget ud", "en": "You are logged out"},
+    "logged_out": {
+        "da": "Dit MitID-login i denne browser er afsluttet. Du kan lukke vinduet.",
+        "en": "Your MitID login in this browser has ended. You may close the window.",
+    },
     "bad_form": {
         "da": "Formularen var forældet eller ugyldig. Start forfra.",
         "en": "The form was out of date or invalid. Start again.",
