@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from authenticators.clock import Clock, SystemClock
 from authenticators.core.errors import CoreError
+from authenticators.ct import bytes_eq
 from authenticators.protocol import Level
 from authenticators.server.api import admin_endpoint, off_loop
 from authenticators.server.context import Services
@@ -302,7 +303,7 @@ class NemLogin:
         if (
             row is None
             or row["expires_at"] < services.clock.now()
-            or not secrets.compare_digest(browser_digest(cookie), row["browser"])
+            or not bytes_eq(browser_digest(cookie).encode(), str(row["browser"]).encode())
         ):
             return _error_page(lang, 400, "session_lost", "This login has already ended.")
         data = json.loads(row["data"])
@@ -338,7 +339,6 @@ class NemLogin:
             loa_uri=oiosaml.loa_uri(Level(auth.level)),
             attributes=dict(oiosaml.attributes(identity, auth, _today(self.message_clock.now()))),
             auth_time=auth.auth_time,
-            session_index=secrets.token_urlsafe(18),
         )
         return self._post_page(sp, acs, relay, request_id, login=login, lang=lang)
 

@@ -122,7 +122,6 @@ class Login:
     loa_uri: str
     attributes: dict[str, list[str]]
     auth_time: float
-    session_index: str
 
 
 class IdentityProvider:
@@ -244,6 +243,7 @@ class IdentityProvider:
         authn = {
             "class_ref": login.loa_uri,
             "authn_auth": self.entity_id,
+            "authn_instant": int(login.auth_time),
         }
         response = server.create_authn_response(
             dict(login.attributes),
@@ -259,7 +259,6 @@ class IdentityProvider:
             release_policy=_ReleaseAll(),
             sign_alg=SIG_RSA_SHA256,
             digest_alg=DIGEST_SHA256,
-            session_index=login.session_index,
         )
         return str(response)
 
