@@ -345,7 +345,9 @@ class Authenticator:
         self.model = options.model
         self.booted_at = clock.monotonic()
         self._assertions: _AssertionQueue | None = None
-        self._enumeration: _Enumeration | None = None
+        #: The RP and the credential enumerations in progress, kept apart so that a host may
+        #: list each RP's credentials between enumerateRPsGetNextRP calls.
+        self._enumerations: dict[str, _Enumeration] = {}
         self._blob_write: _BlobWrite | None = None
         model = self.model
         handlers: dict[int, Callable[[Mapping[Any, Any], Activity], dict[Any, Any]]] = {
@@ -373,7 +375,7 @@ class Authenticator:
         """Per-boot state starts afresh and the 10-second reset window opens again."""
         self.booted_at = self.clock.monotonic()
         self._assertions = None
-        self._enumeration = None
+        self._enumerations = {}
         self._blob_write = None
         self.client_pin.power_up()
 
@@ -393,7 +395,7 @@ class Authenticator:
             if request[0] != Cmd.GET_NEXT_ASSERTION:
                 self._assertions = None
             if request[0] not in (Cmd.CREDENTIAL_MANAGEMENT, Cmd.CREDENTIAL_MANAGEMENT_PRE):
-                self._enumeration = None
+                self._enumerations = {}
             result = handler(params, activity)
         except ChipError as exc:
             log.debug("CTAP2 command failed: %s", exc.code.name)
@@ -547,8 +549,11 @@ class Authenticator:
                 alg = entry_alg
         if alg is None:
             raise ChipError(Status.UNSUPPORTED_ALGORITHM, "no supported algorithm")
-        if options.get("up") is False:
-            raise ChipError(Status.INVALID_OPTION, "up=false is not allowed here")
+        if options.get("up") is False or ("up" in options and self.model.ctap20_checks):
+            raise ChipError(Status.INVALID_OPTION, "up is not a makeCredential option here")
+        if self.model.ctap20_checks:
+            for entity in (rp, params[MakeCredential.USER]):
+                _get(entity, "icon", str)
         resident = options.get("rk", False)
 
         uv = self._verify_user(
@@ -668,7 +673,7 @@ class Authenticator:
             params.get(GetAssertion.EXTENSIONS), self.model.extensions
         )
         options = _options(params, GetAssertion.OPTIONS)
-        if "rk" in options:
+        if "rk" in options and not self.model.ctap20_checks:
             raise ChipError(Status.UNSUPPORTED_OPTION, "rk is not an assertion option")
         if len(params.get(GetAssertion.ALLOW_LIST) or []) > self.model.max_creds_in_list:
             raise ChipError(Status.LIMIT_EXCEEDED, "allowList too long")
@@ -752,9 +757,11 @@ class Authenticator:
         }
         record = self.state.residents.get(credential.id)
         if record is not None:
-            # Names identify the user, so they go out only after user verification (§6.2.2).
+            # Names identify the user: they go out only after user verification, and only when
+            # the user has to choose among several accounts (§6.2.2, member user (0x04)).
             user = record["user"]
-            response[GetAssertionResponse.USER] = dict(user) if queue.uv else {"id": user["id"]}
+            names = queue.uv and queue.total > 1
+            response[GetAssertionResponse.USER] = dict(user) if names else {"id": user["id"]}
             if first and queue.total > 1:
                 response[GetAssertionResponse.NUMBER_OF_CREDENTIALS] = queue.total
         if queue.extensions.large_blob_key and record is not None:
@@ -809,7 +816,8 @@ class Authenticator:
     def credential_management(
         self, params: Mapping[Any, Any], activity: Activity
     ) -> dict[Any, Any]:
-        return self._credential_management(params, legacy=False)
+        # A key without permissions (CTAP 2.1-PRE) takes its only kind of token here too.
+        return self._credential_management(params, legacy=not self.model.permissions)
 
     def _credential_management(self, params: Mapping[Any, Any], *, legacy: bool) -> dict[Any, Any]:
         sub = _get(params, CredentialManagement.SUB_COMMAND, int, required=True)
@@ -884,7 +892,7 @@ class Authenticator:
         ]
         first: dict[int, Any] = dict(items[0])
         first[CredentialManagementResponse.TOTAL_RPS] = len(items)
-        self._enumeration = _Enumeration("rps", items[1:], self.clock.monotonic())
+        self._enumerations["rps"] = _Enumeration("rps", items[1:], self.clock.monotonic())
         return first
 
     def _enumerate_credentials(self, rp_id_hash: bytes) -> dict[Any, Any]:
@@ -912,12 +920,12 @@ class Authenticator:
             raise ChipError(Status.NO_CREDENTIALS, "no credentials for this RP")
         first = dict(items[0])
         first[CredentialManagementResponse.TOTAL_CREDENTIALS] = len(items)
-        self._enumeration = _Enumeration("creds", items[1:], self.clock.monotonic())
+        self._enumerations["creds"] = _Enumeration("creds", items[1:], self.clock.monotonic())
         return first
 
     def _enumerate_next(self, kind: str) -> dict[Any, Any]:
-        enumeration = self._enumeration
-        if enumeration is None or enumeration.kind != kind or not enumeration.items:
+        enumeration = self._enumerations.get(kind)
+        if enumeration is None or not enumeration.items:
             raise ChipError(Status.NOT_ALLOWED, "nothing to continue")
         item: dict[Any, Any] = enumeration.items.pop(0)
         return item

@@ -168,8 +168,8 @@ class CtapHidTransport:
         #: A U2F-only key neither announces nor takes CTAPHID_CBOR.
         self.capabilities = CAPABILITIES if cbor else CAPABILITIES & ~CAPABILITY_CBOR
         #: Strict: only INIT on the broadcast channel allocates one, and a power cycle forgets
-        #: every channel (CTAP 2.1 §11.2). Lenient, as the SoloKeys solo1 simulator: an INIT on a
-        #: channel ID the host picked opens that channel, and channels outlive a power cycle.
+        #: every channel (CTAP 2.1 §11.2). Lenient, as the SoloKeys solo1 simulator: a channel ID
+        #: the host picked (by INIT or by simply using it) is a channel, even after a power cycle.
         self.strict_channels = strict_channels
         self._lock = threading.RLock()
         self._outboxes: list[Outbox] = []
@@ -261,7 +261,7 @@ class CtapHidTransport:
         if cmd == CMD_INIT:
             self._init(cid, length, packet[7:15])
             return None
-        if cid == BROADCAST_CID or cid not in self._channels:
+        if not self._known(cid):
             self._error(cid, Status.INVALID_CHANNEL)
             return None
         if cmd == CMD_CANCEL:
@@ -299,7 +299,7 @@ class CtapHidTransport:
         return None
 
     def _continuation(self, cid: int, seq: int, packet: bytes) -> Callable[[], None] | None:
-        if cid == 0 or cid == BROADCAST_CID or cid not in self._channels:
+        if cid == 0 or not self._known(cid):
             self._error(cid, Status.INVALID_CHANNEL)
             return None
         assembly = self._assembly
@@ -316,6 +316,17 @@ class CtapHidTransport:
             return None
         self._assembly = None
         return self._dispatch(cid, assembly.cmd, bytes(assembly.data[: assembly.length]))
+
+    def _known(self, cid: int) -> bool:
+        """Whether ``cid`` is an open channel. Lenient channels open on first use, as the
+        solo1 simulator takes traffic on any channel but 0 and broadcast."""
+        if cid == BROADCAST_CID:
+            return False
+        if cid not in self._channels:
+            if self.strict_channels:
+                return False
+            self._open_channel(cid)
+        return True
 
     def _init(self, cid: int, length: int, nonce: bytes) -> None:
         if length != 8:

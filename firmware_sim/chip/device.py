@@ -60,6 +60,7 @@ class ChipDevice:
             permissions=model.permissions,
             persistent=model.persistent_token,
             retries_need_pin=model.retries_need_pin,
+            block_on_auth_mismatch=model.block_on_auth_mismatch,
         )
         self.ctap2 = Authenticator(
             self.state,

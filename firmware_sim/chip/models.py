@@ -53,7 +53,8 @@ class Model:
     enterprise_rp_ids: tuple[str, ...] = ("enterprise.mitid-emu.test",)
     #: The persistent pinUvAuthToken for read-only credential management (CTAP 2.2, pcmr).
     persistent_token: bool = True
-    #: credentialManagement under its CTAP 2.1 command (0x0A); the 2.1-PRE one (0x41) always.
+    #: credentialManagement under its CTAP 2.1 command (0x0A) too, not only the 2.1-PRE one
+    #: (0x41); getInfo says credMgmt, else credentialMgmtPreview.
     credential_management: bool = True
     max_msg_size: int = 2048
     max_creds_in_list: int = 16
@@ -71,6 +72,13 @@ class Model:
     #: The answer to an hmac-secret saltAuth that does not verify (CTAP 2.1 §12.5:
     #: PIN_AUTH_INVALID; solo1 answers EXTENSION_FIRST).
     bad_salt_auth_error: int = Status.PIN_AUTH_INVALID
+    #: CTAP 2.0's rules where 2.1 relaxed or tightened them: makeCredential refuses any "up"
+    #: option (2.1 §6.1.2 ignores up=true) and checks the type of the rp's and user's "icon";
+    #: getAssertion ignores an "rk" option (2.1 §6.2.2 step 5: UNSUPPORTED_OPTION).
+    ctap20_checks: bool = False
+    #: Three wrong pinUvAuthParams in a row answer PIN_AUTH_BLOCKED until a power cycle, as solo1
+    #: does (CTAP 2.1 counts wrong PINs only, §6.5.5.7).
+    block_on_auth_mismatch: bool = False
 
     def extension(self, name: str) -> bool:
         return name in self.extensions
@@ -95,13 +103,14 @@ SOLO1 = Model(
     enterprise_attestation=False,
     enterprise_rp_ids=(),
     persistent_token=False,
-    credential_management=False,
     max_msg_size=1200,
     max_creds_in_list=20,
     retries_need_pin=False,
     make_cred_uv_not_required=False,
     pin_probe_error=Status.PIN_AUTH_INVALID,
     bad_salt_auth_error=Status.EXTENSION_FIRST,
+    ctap20_checks=True,
+    block_on_auth_mismatch=True,
 )
 
 U2F_ONLY = Model(

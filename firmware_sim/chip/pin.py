@@ -156,6 +156,7 @@ class ClientPin:
         permissions: bool = True,
         persistent: bool = True,
         retries_need_pin: bool = True,
+        block_on_auth_mismatch: bool = False,
     ) -> None:
         self._state = state
         self._clock = clock
@@ -166,6 +167,10 @@ class ClientPin:
         self.retries_need_pin = retries_need_pin
         self.token: PinToken | None = None
         self.mismatches = 0
+        self._boot_token = secrets.token_bytes(32)
+        #: solo1: three wrong pinUvAuthParams in a row block token use until a power cycle.
+        self.block_on_auth_mismatch = block_on_auth_mismatch
+        self.auth_mismatches = 0
 
     def __repr__(self) -> str:
         return f"ClientPin(mismatches={self.mismatches}, token={'set' if self.token else 'none'})"
@@ -175,6 +180,8 @@ class ClientPin:
         for protocol in self.protocols.values():
             protocol.regenerate()
         self.token = None
+        self._boot_token = secrets.token_bytes(32)
+        self.auth_mismatches = 0
         self.mismatches = 0
 
     @property
@@ -209,20 +216,31 @@ class ClientPin:
         if not isinstance(param, bytes):
             raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "pinUvAuthParam")
         token = self.token
+        if self.auth_mismatches >= MAX_CONSECUTIVE_MISMATCHES:
+            raise ChipError(Status.PIN_AUTH_BLOCKED, "power cycle needed")
         if token is None or token.protocol != protocol.version:
-            raise ChipError(Status.PIN_AUTH_INVALID, "no token")
+            raise self._auth_mismatch("no token")
         if self._clock.monotonic() - token.issued_at > TOKEN_LIFETIME:
             self.token = None
             raise ChipError(Status.PIN_AUTH_INVALID, "token expired")
         if not protocol.verify(token.value, message, param):
-            raise ChipError(Status.PIN_AUTH_INVALID, "pinUvAuthParam mismatch")
+            raise self._auth_mismatch("pinUvAuthParam mismatch")
+        self.auth_mismatches = 0
         if not (token.permissions & permission or (legacy_ok and token.legacy)):
             raise ChipError(Status.PIN_AUTH_INVALID, "permission not granted")
         if rp_id is not None and token.rp_id is not None and token.rp_id != rp_id:
             raise ChipError(Status.PIN_AUTH_INVALID, "token bound to another RP")
-        if rp_id is not None and token.rp_id is None and permission in (PERM_MC, PERM_GA):
-            token.rp_id = rp_id
+        first_use = rp_id is not None and token.rp_id is None
+        if self.permissions and first_use and permission in (PERM_MC, PERM_GA):
+            token.rp_id = rp_id  # CTAP 2.1 binds a token to the RP it is first used for
         return token
+
+    def _auth_mismatch(self, why: str) -> ChipError:
+        if self.block_on_auth_mismatch:
+            self.auth_mismatches += 1
+            if self.auth_mismatches >= MAX_CONSECUTIVE_MISMATCHES:
+                return ChipError(Status.PIN_AUTH_BLOCKED, "power cycle needed")
+        return ChipError(Status.PIN_AUTH_INVALID, why)
 
     def verify_persistent(self, protocol_version: Any, message: bytes, param: bytes) -> bool:
         """Whether ``param`` is the persistent token's MAC over ``message`` (CTAP 2.2 pcmr)."""
@@ -355,7 +373,9 @@ class ClientPin:
         self._check_pin(protocol, shared, params[6])
         if self._state.force_pin_change:
             raise ChipError(Status.PIN_INVALID, "PIN must be changed first")
-        value = secrets.token_bytes(32)
+        # CTAP 2.1 makes a new token for every request; a CTAP 2.0 key (no permissions) hands
+        # out the one token it made at power-up (CTAP 2.0 §5.5.8), so earlier ones stay valid.
+        value = secrets.token_bytes(32) if self.permissions else self._boot_token
         if permissions == PERM_PCMR:
             # CTAP 2.2: the persistent token survives power cycles, for read-only management;
             # a new one, a PIN change or a reset ends it. The ordinary token stays as it was.

@@ -205,3 +205,39 @@ def test_credential_management_pre_takes_legacy_tokens(ctap2: Ctap2) -> None:
     with pytest.raises(CtapError) as exc:
         ctap2.send_cbor(0x0A, {1: 1, 3: 2, 4: param})
     assert code(exc) == ERR.PIN_AUTH_INVALID
+
+
+def test_user_names_only_when_verified_and_choosing_among_accounts(ctap2: Ctap2) -> None:
+    """CTAP 2.1 §6.2.2, member user (0x04): without user verification only the user ID goes
+    out; with it, names too, but only when there are several accounts to choose from."""
+    pin = _with_pin(ctap2)
+    token = pin.get_pin_token(PIN, PERM.MAKE_CREDENTIAL | PERM.GET_ASSERTION)
+    param = PinProtocolV2().authenticate(token, CDH)
+    make_credential(ctap2, rk=True, pin_uv_param=param, pin_uv_protocol=2)
+    one = ctap2.get_assertion(RP["id"], CDH, pin_uv_param=param, pin_uv_protocol=2)
+    assert one.user == {"id": b"user-1"}
+    make_credential(ctap2, rk=True, user_id=b"user-2", pin_uv_param=param, pin_uv_protocol=2)
+    first = ctap2.get_assertion(RP["id"], CDH, pin_uv_param=param, pin_uv_protocol=2)
+    assert first.number_of_credentials == 2
+    assert first.user == {"id": b"user-2", "name": "bob", "displayName": "Bob"}
+    assert ctap2.get_next_assertion().user["name"] == "bob"
+    silent = ctap2.get_assertion(RP["id"], CDH)
+    assert silent.user == {"id": b"user-2"}
+
+
+def test_credentials_listed_between_rps(ctap2: Ctap2) -> None:
+    """CTAP 2.1 §6.8: enumerating an RP's credentials between enumerateRPsGetNextRP calls
+    leaves the RP enumeration where it was (solo1 and the SoloKeys suite do it so)."""
+    from fido2.ctap2.credman import CredentialManagement as CredMan
+
+    pin = _with_pin(ctap2)
+    for rp_id in ("a.example", "b.example"):
+        token = pin.get_pin_token(PIN, PERM.MAKE_CREDENTIAL)
+        param = PinProtocolV2().authenticate(token, CDH)
+        make_credential(ctap2, rp={"id": rp_id}, rk=True, pin_uv_param=param, pin_uv_protocol=2)
+    credman = CredMan(ctap2, PinProtocolV2(), pin.get_pin_token(PIN, PERM.CREDENTIAL_MGMT))
+    first = credman.enumerate_rps_begin()
+    assert first[CredMan.RESULT.TOTAL_RPS] == 2
+    credman.enumerate_creds(first[CredMan.RESULT.RP_ID_HASH])
+    second = credman.enumerate_rps_next()
+    assert second[CredMan.RESULT.RP]["id"] != first[CredMan.RESULT.RP]["id"]

@@ -220,8 +220,8 @@ def test_emulator_power_cycle_command_requires_the_lock(
 
 
 def test_channels_as_the_solo1_simulator_keeps_them(raw: RawHost, device: ChipDevice) -> None:
-    """By default, as the SoloKeys solo1 simulator: an INIT on a channel ID the host picked
-    opens that channel (CTAP 2.1 §11.2.9.1.3 allocates only from the broadcast channel), and a
+    """By default, as the SoloKeys solo1 simulator: a channel ID the host picked, by INIT or by
+    use, is a channel (CTAP 2.1 §11.2.9.1.3 allocates only from the broadcast channel), and a
     channel outlives a power cycle, so tools written for that simulator run unmodified."""
     raw.send(0x01020304, 0x06, b"12345678")
     cid, cmd, payload = raw.recv()
@@ -232,8 +232,12 @@ def test_channels_as_the_solo1_simulator_keeps_them(raw: RawHost, device: ChipDe
     device.power_cycle()
     raw.send(0x01020304, 0x01, b"again")
     assert raw.recv() == (0x01020304, 0x01, b"again")
-    raw.send(0x0A0B0C0D, 0x01, b"hi")  # still no traffic on a channel nobody opened
-    assert raw.error() == (0x0A0B0C0D, ERR.INVALID_CHANNEL)
+    raw.send(0x0A0B0C0D, 0x01, b"hi")  # a channel is open once used, as in solo1's simulator
+    assert raw.recv() == (0x0A0B0C0D, 0x01, b"hi")
+    raw.send(0, 0x01, b"hi")
+    assert raw.error() == (0, ERR.INVALID_CHANNEL)
+    raw.send(0xFFFFFFFF, 0x01, b"hi")
+    assert raw.error() == (0xFFFFFFFF, ERR.INVALID_CHANNEL)
 
 
 def test_short_reports_are_zero_padded(raw: RawHost) -> None:

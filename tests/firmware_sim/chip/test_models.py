@@ -53,7 +53,7 @@ def test_solo1_answers_get_info_as_solo1_does(solo1: Ctap2) -> None:
         "up": True,
         "plat": False,
         "clientPin": False,
-        "credentialMgmtPreview": True,
+        "credMgmt": True,
     }
     assert (info.max_msg_size, info.max_creds_in_list) == (1200, 20)
     assert bytes(info.aaguid) == SOLO1.aaguid
@@ -64,7 +64,7 @@ def test_solo1_quirks(solo1: Ctap2) -> None:
     a PIN (§6.5.5.2), a zero-length pinUvAuthParam with a PIN set is PIN_AUTH_INVALID (2.1
     §6.1.2 step 1 says PIN_INVALID), every makeCredential wants the PIN once one is set (no
     makeCredUvNotRqd), a bad hmac-secret saltAuth is EXTENSION_FIRST (2.1 §12.5:
-    PIN_AUTH_INVALID), and credential management runs on 0x41 with a getPinToken token."""
+    PIN_AUTH_INVALID), and credential management (0x0A and 0x41) takes a getPinToken token."""
     pin = ClientPin(solo1, PinProtocolV1())
     assert pin.get_pin_retries()[0] == 8
     hmac = make_credential(solo1, extensions={"hmac-secret": True})
@@ -94,9 +94,50 @@ def test_solo1_quirks(solo1: Ctap2) -> None:
     assert credman.get_metadata()[1] == 1
     (listed,) = credman.enumerate_creds(made.auth_data.rp_id_hash)
     assert listed[CredentialManagement.RESULT.CREDENTIAL_ID] == descriptor_of(made)
+    param = protocol.authenticate(token, b"\x01")
+    assert solo1.send_cbor(0x41, {1: 1, 3: 1, 4: param})[1] == 1  # the 2.1-PRE command too
+
+
+def test_solo1_keeps_ctap20_checks(solo1: Ctap2) -> None:
+    """CTAP 2.0 §5.1/§5.2 as solo1 applies them: makeCredential refuses any "up" option (2.1
+    ignores up=true) and a non-text icon; getAssertion ignores "rk" (2.1: UNSUPPORTED_OPTION)."""
+    user = {"id": b"u", "name": "bob"}
+    es256 = [{"type": "public-key", "alg": -7}]
     with pytest.raises(CtapError) as exc:
-        solo1.send_cbor(0x0A, {1: 1})  # no CTAP 2.1 credentialManagement command
-    assert code(exc) == ERR.INVALID_COMMAND
+        solo1.make_credential(CDH, RP, user, es256, options={"up": True})
+    assert code(exc) == ERR.INVALID_OPTION
+    with pytest.raises(CtapError) as exc:
+        solo1.make_credential(CDH, {"id": "example.com", "icon": 8}, user, es256)
+    assert code(exc) == ERR.CBOR_UNEXPECTED_TYPE
+    made = solo1.make_credential(CDH, RP, user, es256, options={"rk": True})
+    assertion = solo1.get_assertion(RP["id"], CDH, options={"rk": True})
+    assert assertion.credential["id"] == descriptor_of(made)["id"]
+
+
+def test_solo1_blocks_after_three_wrong_pin_auths(clock: FrozenClock) -> None:
+    """solo1 counts wrong pinUvAuthParams: the third in a row is PIN_AUTH_BLOCKED until a power
+    cycle (CTAP 2.1 §6.5.5.7 counts wrong PINs only; the default model never blocks here)."""
+    chip = ChipDevice(clock=clock, model=SOLO1)
+    hid = open_sim(chip)
+    try:
+        ctap = Ctap2(hid)
+        pin = ClientPin(ctap, PinProtocolV1())
+        pin.set_pin(PIN)
+        pin.get_pin_token(PIN)
+        wrong = {1: 1, 3: 1, 4: bytes(16)}
+        codes = []
+        for _ in range(4):
+            with pytest.raises(CtapError) as exc:
+                ctap.send_cbor(0x41, wrong)
+            codes.append(code(exc))
+        assert codes == [ERR.PIN_AUTH_INVALID] * 2 + [ERR.PIN_AUTH_BLOCKED] * 2
+        chip.power_cycle()
+        token = ClientPin(ctap, PinProtocolV1()).get_pin_token(PIN)
+        param = PinProtocolV1().authenticate(token, b"\x01")
+        assert ctap.send_cbor(0x41, {1: 1, 3: 1, 4: param})[1] == 0
+    finally:
+        hid.close()
+        chip.close()
 
 
 def test_u2f_only_has_no_ctap2(clock: FrozenClock) -> None:
