@@ -81,10 +81,10 @@ def test_garbage_datagrams_get_protocol_answers(served: tuple[ChipDevice, UdpSer
     try:
         token = ("127.0.0.1", server.address[1])
         sock.sendto(b"", token)  # ignored
-        sock.sendto(struct.pack(">IBH", 0x11223344, 0x81, 1) + b"x", token)
+        sock.sendto(struct.pack(">IBH", 0, 0x81, 1) + b"x", token)  # channel 0 is no channel
         answer = sock.recv(1024)
         assert len(answer) == 64
-        assert answer[:5] == struct.pack(">IB", 0x11223344, 0xBF)
+        assert answer[:5] == struct.pack(">IB", 0, 0xBF)
         assert answer[7] == CtapError.ERR.INVALID_CHANNEL
         sock.sendto(struct.pack(">IBH", 0xFFFFFFFF, 0x86, 8) + b"12345678" + b"\0" * 200, token)
         answer = sock.recv(1024)  # an oversized datagram is cut to one report
