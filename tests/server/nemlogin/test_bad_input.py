@@ -92,6 +92,7 @@ def test_malformed_and_oversized_requests(
 def test_a_request_without_saml_request(http: httpx.Client) -> None:
     refused(http.get(SSO), "malformed")
     refused(http.post(SSO, data={"RelayState": "x"}), "malformed")
+    refused(http.post(SSO, data={"SAMLRequest": "A" * 70_000}), "request_too_large", 413)
 
 
 def test_unsigned_tampered_and_foreign_signatures(
