@@ -13,6 +13,7 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
@@ -33,6 +34,38 @@ PERM_LBW = 0x10
 PERM_ACFG = 0x20
 PERM_PCMR = 0x40
 SUPPORTED_PERMISSIONS = PERM_MC | PERM_GA | PERM_CM | PERM_LBW | PERM_ACFG | PERM_PCMR
+
+
+class Param(IntEnum):
+    """authenticatorClientPIN parameters (CTAP 2.1 §6.5.5)."""
+
+    PIN_UV_AUTH_PROTOCOL = 0x01
+    SUB_COMMAND = 0x02
+    KEY_AGREEMENT = 0x03
+    PIN_UV_AUTH_PARAM = 0x04
+    NEW_PIN_ENC = 0x05
+    PIN_HASH_ENC = 0x06
+    PERMISSIONS = 0x09
+    RP_ID = 0x0A
+
+
+class Sub(IntEnum):
+    GET_PIN_RETRIES = 0x01
+    GET_KEY_AGREEMENT = 0x02
+    SET_PIN = 0x03
+    CHANGE_PIN = 0x04
+    GET_PIN_TOKEN = 0x05
+    GET_PIN_UV_AUTH_TOKEN_USING_PIN_WITH_PERMISSIONS = 0x09
+
+
+class Response(IntEnum):
+    KEY_AGREEMENT = 0x01
+    PIN_UV_AUTH_TOKEN = 0x02
+    PIN_RETRIES = 0x03
+    POWER_CYCLE_STATE = 0x04
+
+
+_BYTES_PARAMS = (Param.PIN_UV_AUTH_PARAM, Param.NEW_PIN_ENC, Param.PIN_HASH_ENC)
 
 MAX_CONSECUTIVE_MISMATCHES = 3
 MAX_PIN_BYTES = 63
@@ -253,35 +286,40 @@ class ClientPin:
     # -- the clientPIN command -------------------------------------------------------------
 
     def command(self, params: Mapping[int, Any]) -> dict[int, Any]:
-        sub = params.get(2)
+        sub = params.get(Param.SUB_COMMAND)
         if sub is None:
             raise ChipError(Status.MISSING_PARAMETER, "subCommand")
         if not isinstance(sub, int) or isinstance(sub, bool):
             raise ChipError(Status.CBOR_UNEXPECTED_TYPE, "subCommand")
-        if sub == 0x01:
+        if sub == Sub.GET_PIN_RETRIES:
             if self.retries_need_pin and not self.is_set:
                 raise ChipError(Status.PIN_NOT_SET, "no PIN, so no tries to count")
-            return {3: self._state.pin_retries, 4: self.mismatches >= MAX_CONSECUTIVE_MISMATCHES}
-        if sub not in (0x02, 0x03, 0x04, 0x05) and not (sub == 0x09 and self.permissions):
+            return {
+                Response.PIN_RETRIES: self._state.pin_retries,
+                Response.POWER_CYCLE_STATE: self.mismatches >= MAX_CONSECUTIVE_MISMATCHES,
+            }
+        with_permissions = sub == Sub.GET_PIN_UV_AUTH_TOKEN_USING_PIN_WITH_PERMISSIONS
+        plain = (Sub.GET_KEY_AGREEMENT, Sub.SET_PIN, Sub.CHANGE_PIN, Sub.GET_PIN_TOKEN)
+        if sub not in plain and not (with_permissions and self.permissions):
             raise ChipError(Status.INVALID_SUBCOMMAND, "clientPIN subcommand")
-        if params.get(1) is None:
+        if params.get(Param.PIN_UV_AUTH_PROTOCOL) is None:
             raise ChipError(Status.MISSING_PARAMETER, "pinUvAuthProtocol")
-        protocol = self.protocol(params.get(1))
-        if sub == 0x02:
-            return {1: protocol.key_agreement()}
-        if sub == 0x03:
+        protocol = self.protocol(params.get(Param.PIN_UV_AUTH_PROTOCOL))
+        if sub == Sub.GET_KEY_AGREEMENT:
+            return {Response.KEY_AGREEMENT: protocol.key_agreement()}
+        if sub == Sub.SET_PIN:
             return self._set_pin(protocol, params)
-        if sub == 0x04:
+        if sub == Sub.CHANGE_PIN:
             return self._change_pin(protocol, params)
-        return self._get_token(protocol, params, with_permissions=sub == 0x09)
+        return self._get_token(protocol, params, with_permissions=with_permissions)
 
-    def _require(self, params: Mapping[int, Any], *keys: int) -> None:
+    def _require(self, params: Mapping[int, Any], *keys: Param) -> None:
         for key in keys:
             if params.get(key) is None:
-                raise ChipError(Status.MISSING_PARAMETER, f"parameter {key}")
+                raise ChipError(Status.MISSING_PARAMETER, f"parameter {key.name}")
         for key in keys:
-            if key in (4, 5, 6) and not isinstance(params[key], bytes):
-                raise ChipError(Status.CBOR_UNEXPECTED_TYPE, f"parameter {key}")
+            if key in _BYTES_PARAMS and not isinstance(params[key], bytes):
+                raise ChipError(Status.CBOR_UNEXPECTED_TYPE, f"parameter {key.name}")
 
     def _new_pin(self, protocol: PinProtocol, shared: bytes, new_pin_enc: bytes) -> None:
         padded = protocol.decrypt(shared, new_pin_enc)
@@ -301,13 +339,13 @@ class ClientPin:
         self.token = None
 
     def _set_pin(self, protocol: PinProtocol, params: Mapping[int, Any]) -> dict[int, Any]:
-        self._require(params, 3, 4, 5)
+        self._require(params, Param.KEY_AGREEMENT, Param.PIN_UV_AUTH_PARAM, Param.NEW_PIN_ENC)
         if self.is_set:
             raise ChipError(Status.NOT_ALLOWED, "PIN already set")
-        shared = protocol.shared_secret(params[3])
-        if not protocol.verify(shared, params[5], params[4]):
+        shared = protocol.shared_secret(params[Param.KEY_AGREEMENT])
+        if not protocol.verify(shared, params[Param.NEW_PIN_ENC], params[Param.PIN_UV_AUTH_PARAM]):
             raise ChipError(Status.PIN_AUTH_INVALID, "setPIN auth")
-        self._new_pin(protocol, shared, params[5])
+        self._new_pin(protocol, shared, params[Param.NEW_PIN_ENC])
         return {}
 
     def _check_pin(self, protocol: PinProtocol, shared: bytes, pin_hash_enc: bytes) -> None:
@@ -336,21 +374,31 @@ class ClientPin:
             raise ChipError(Status.PIN_AUTH_BLOCKED, "power cycle needed")
 
     def _change_pin(self, protocol: PinProtocol, params: Mapping[int, Any]) -> dict[int, Any]:
-        self._require(params, 3, 4, 5, 6)
+        self._require(
+            params,
+            Param.KEY_AGREEMENT,
+            Param.PIN_UV_AUTH_PARAM,
+            Param.NEW_PIN_ENC,
+            Param.PIN_HASH_ENC,
+        )
         self._guard()
-        shared = protocol.shared_secret(params[3])
-        if not protocol.verify(shared, params[5] + params[6], params[4]):
+        shared = protocol.shared_secret(params[Param.KEY_AGREEMENT])
+        if not protocol.verify(
+            shared,
+            params[Param.NEW_PIN_ENC] + params[Param.PIN_HASH_ENC],
+            params[Param.PIN_UV_AUTH_PARAM],
+        ):
             raise ChipError(Status.PIN_AUTH_INVALID, "changePIN auth")
-        self._check_pin(protocol, shared, params[6])
-        self._new_pin(protocol, shared, params[5])
+        self._check_pin(protocol, shared, params[Param.PIN_HASH_ENC])
+        self._new_pin(protocol, shared, params[Param.NEW_PIN_ENC])
         return {}
 
     def _get_token(
         self, protocol: PinProtocol, params: Mapping[int, Any], *, with_permissions: bool
     ) -> dict[int, Any]:
-        self._require(params, 3, 6)
-        permissions = params.get(9)
-        rp_id = params.get(10)
+        self._require(params, Param.KEY_AGREEMENT, Param.PIN_HASH_ENC)
+        permissions = params.get(Param.PERMISSIONS)
+        rp_id = params.get(Param.RP_ID)
         if with_permissions:
             if permissions is None:
                 raise ChipError(Status.MISSING_PARAMETER, "permissions")
@@ -369,8 +417,8 @@ class ClientPin:
                 raise ChipError(Status.INVALID_PARAMETER, "legacy getPinToken takes no permissions")
             permissions, rp_id = PERM_MC | PERM_GA, None
         self._guard()
-        shared = protocol.shared_secret(params[3])
-        self._check_pin(protocol, shared, params[6])
+        shared = protocol.shared_secret(params[Param.KEY_AGREEMENT])
+        self._check_pin(protocol, shared, params[Param.PIN_HASH_ENC])
         if self._state.force_pin_change:
             raise ChipError(Status.PIN_INVALID, "PIN must be changed first")
         # CTAP 2.1 makes a new token for every request; a CTAP 2.0 key (no permissions) hands
@@ -380,7 +428,7 @@ class ClientPin:
             # CTAP 2.2: the persistent token survives power cycles, for read-only management;
             # a new one, a PIN change or a reset ends it. The ordinary token stays as it was.
             self._state.set_persistent_token(value, protocol.version)
-            return {2: protocol.encrypt(shared, value)}
+            return {Response.PIN_UV_AUTH_TOKEN: protocol.encrypt(shared, value)}
         self.token = PinToken(
             value=value,
             protocol=protocol.version,
@@ -389,4 +437,4 @@ class ClientPin:
             issued_at=self._clock.monotonic(),
             legacy=not with_permissions,
         )
-        return {2: protocol.encrypt(shared, value)}
+        return {Response.PIN_UV_AUTH_TOKEN: protocol.encrypt(shared, value)}
