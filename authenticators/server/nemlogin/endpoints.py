@@ -28,7 +28,13 @@ from authenticators.server.api import admin_endpoint, off_loop
 from authenticators.server.context import Services
 from authenticators.server.flows import METHOD, ORGANISATION, STEP, USER_ID, Flow, browser_digest
 from authenticators.server.http import ApiError, Fields, read_form, read_json
-from authenticators.server.nemlogin import METADATA_PATH, SLO_PATH, SSO_PATH, oiosaml
+from authenticators.server.nemlogin import (
+    METADATA_PATH,
+    SLO_PATH,
+    SSO_PATH,
+    oiosaml,
+    xmlsec_problem,
+)
 from authenticators.server.nemlogin.errors import SamlError, SamlErrorCode
 from authenticators.server.oidc.endpoints import BROWSER_COOKIE
 from authenticators.server.oidc.models import Authentication
@@ -113,12 +119,16 @@ class NemLogin:
     # -- metadata ------------------------------------------------------------------------------
 
     async def metadata(self, request: Request) -> Response:
+        if (missing := _unavailable(request)) is not None:
+            return missing
         xml = await off_loop(lambda: self.idp().metadata())
         return Response(xml, media_type="application/samlmetadata+xml")
 
     # -- single sign-on ----------------------------------------------------------------------
 
     async def sso(self, request: Request) -> Response:
+        if (missing := _unavailable(request)) is not None:
+            return missing
         lang = pick_language(request.headers.get("accept-language"))
         try:
             incoming = await _incoming(request, self.services.config.body_limit)
@@ -284,6 +294,8 @@ class NemLogin:
         return response
 
     async def answer(self, request: Request) -> Response:
+        if (missing := _unavailable(request)) is not None:
+            return missing
         answer = str(request.path_params.get("answer", ""))
         cookie = request.cookies.get(BROWSER_COOKIE) or ""
         lang = pick_language(request.headers.get("accept-language"))
@@ -375,6 +387,8 @@ class NemLogin:
     # -- single logout ---------------------------------------------------------------------------
 
     async def slo(self, request: Request) -> Response:
+        if (missing := _unavailable(request)) is not None:
+            return missing
         lang = pick_language(request.headers.get("accept-language"))
         try:
             incoming = await _incoming(request, self.services.config.body_limit)
@@ -522,6 +536,15 @@ def _failure_text(failure: str | None) -> str:
     if failure is None:
         return "the person cancelled the login"
     return f"the login failed: {failure}"
+
+
+def _unavailable(request: Request) -> Response | None:
+    """A clear 503 when this machine cannot sign or encrypt SAML messages."""
+    problem = xmlsec_problem()
+    if problem is None:
+        return None
+    lang = pick_language(request.headers.get("accept-language"))
+    return _error_page(lang, 503, "saml_unavailable", problem)
 
 
 def _json(data: Any, status: int = 200) -> JSONResponse:

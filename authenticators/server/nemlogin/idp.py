@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from authenticators.clock import Clock
-from authenticators.server.nemlogin import SLO_PATH, SSO_PATH, oiosaml
+from authenticators.server.nemlogin import SLO_PATH, SSO_PATH, XMLSEC, oiosaml
 from authenticators.server.nemlogin.errors import SamlError, SamlErrorCode
 from authenticators.server.nemlogin.keys import KeyPair, idp_keys
 from authenticators.server.nemlogin.providers import (
@@ -46,17 +46,9 @@ with warnings.catch_warnings():  # pysaml2 names a cipher mode cryptography has 
     from saml2.sigver import pre_encryption_part as _pre_encryption_part
     from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
-XMLSEC = shutil.which("xmlsec1") or "/usr/bin/xmlsec1"
 # How far the clocks of the SP and the IdP may differ, and how long an assertion is good for.
 TIME_SLACK = 300
 ASSERTION_LIFETIME = 300
-
-
-def xmlsec_problem() -> str | None:
-    """Why SAML cannot work on this machine, or None."""
-    if not os.access(XMLSEC, os.X_OK):
-        return "xmlsec1 is not installed (Debian: apt-get install xmlsec1)"
-    return None
 
 
 class _ReleaseAll(Policy):  # type: ignore[misc]

@@ -175,3 +175,14 @@ def test_control_api_registers_sps(
     assert httpx.get(api).status_code == 401
     gone = httpx.delete(api, params={"entity_id": "https://nobody.test"}, headers=token)
     assert gone.status_code == 404
+
+
+def test_without_xmlsec1_the_endpoints_say_so(
+    mitid_server: MitIDServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("authenticators.server.nemlogin.XMLSEC", "/nonexistent/xmlsec1")
+    for path in ("/nemlogin/saml/metadata", "/nemlogin/saml/sso?SAMLRequest=x"):
+        answer = httpx.get(mitid_server.url + path)
+        assert answer.status_code == 503
+        assert 'data-reason="saml_unavailable"' in answer.text
+        assert "apt-get install xmlsec1" in answer.text
