@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from authenticators.core.identities import Identity
 from authenticators.protocol import Action, Level, ProtocolError, ReferenceText
@@ -118,8 +119,6 @@ class Person:
     def age(self, now: float) -> int | None:
         if not self.identity.birthdate:
             return None
-        import datetime as dt
-
         born = dt.date.fromisoformat(self.identity.birthdate)
         today = dt.datetime.fromtimestamp(now, dt.UTC).date()
         return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
@@ -158,8 +157,6 @@ class Dialect:
     cancel_description: str = "The user cancelled the login."
     extra_discovery: dict[str, Any] = field(default_factory=dict)
     directory: str = ""  # the folder under /brokers when not the mount name (two of one broker)
-
-    SSN_SCOPES: ClassVar[tuple[str, ...]] = ("ssn",)
 
     def parse(self, data: Mapping[str, str]) -> BrokerRequest:
         """The request's broker parameters; raises :class:`BrokerError` as the broker refuses."""
@@ -232,8 +229,6 @@ def epoch_ms(seconds: float) -> int:
 
 
 def iso_utc(seconds: float) -> str:
-    import datetime as dt
-
     return dt.datetime.fromtimestamp(int(seconds), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

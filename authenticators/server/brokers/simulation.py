@@ -18,7 +18,7 @@ from authenticators.core.errors import CoreError
 from authenticators.core.identities import Identity
 from authenticators.protocol import ProtocolError
 from authenticators.server.api import off_loop
-from authenticators.server.brokers.base import BrokerRequest, Simulation
+from authenticators.server.brokers.base import Simulation
 from authenticators.server.brokers.server import (
     Broker,
     check_request,
@@ -147,7 +147,3 @@ def approve_on_phone(services: Services, transaction_id: str) -> None:
         phone.approve(
             biometrics=record.biometrics and session.pin_required, transaction_id=transaction_id
         )
-
-
-def refused(options: BrokerRequest) -> bool:
-    return options.simulation is None
