@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
 from authenticators.clock import Clock
 from authenticators.ct import bytes_eq
 from authenticators.store import Schema, Store
@@ -36,9 +39,12 @@ SCHEMA = Schema(
             source TEXT NOT NULL,
             created_at REAL NOT NULL
         )
-        """
+        """,
+        # A client's public keys (a JWK set): private_key_jwt and signed request objects.
+        "ALTER TABLE oidc_clients ADD COLUMN jwks TEXT",
     ],
 )
+MAX_CLIENT_KEYS = 10
 
 SUPPORTED_SCOPES = ("openid", "profile", "ssn", "mitid_erhverv", "offline_access")
 DEFAULT_SCOPES = SUPPORTED_SCOPES
@@ -98,10 +104,15 @@ class OIDCClient:
     source: str
     created_at: float
     secret_sha256: bytes | None = field(default=None, repr=False)
+    jwks: str | None = None  # the client's public keys, a JWK set as JSON
 
     @property
     def public(self) -> bool:
-        return self.secret_sha256 is None
+        return self.secret_sha256 is None and self.jwks is None
+
+    def key_set(self) -> KeySet | None:
+        """The client's public keys (private_key_jwt, signed request objects), if it has any."""
+        return None if self.jwks is None else KeySet.import_key_set(json.loads(self.jwks))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +121,7 @@ class OIDCClient:
             "redirect_uris": list(self.redirect_uris),
             "scopes": list(self.scopes),
             "public": self.public,
+            "private_key_jwt": self.jwks is not None,
             "source": self.source,
             "created_at": self.created_at,
         }
@@ -139,7 +151,12 @@ class OIDCClient:
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.public:
             return method == "none"
-        return method in ("client_secret_basic", "client_secret_post")
+        if method == "private_key_jwt":
+            return self.jwks is not None
+        return self.secret_sha256 is not None and method in (
+            "client_secret_basic",
+            "client_secret_post",
+        )
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type == "code"
@@ -158,7 +175,24 @@ def _row(row: sqlite3.Row) -> OIDCClient:
         source=row["source"],
         created_at=row["created_at"],
         secret_sha256=None if secret is None else bytes(secret),
+        jwks=row["jwks"],
     )
+
+
+def check_jwks(jwks: Any) -> str:
+    """A client's public keys as stored: a JWK set of at most a few public signing keys."""
+    if not isinstance(jwks, Mapping) or not isinstance(jwks.get("keys"), list):
+        raise ClientError("'jwks' must be a JWK set: an object with a list of 'keys'")
+    keys = jwks["keys"]
+    if not 1 <= len(keys) <= MAX_CLIENT_KEYS:
+        raise ClientError(f"'jwks' holds 1-{MAX_CLIENT_KEYS} keys")
+    if any(not isinstance(k, Mapping) or "d" in k or "k" in k for k in keys):
+        raise ClientError("'jwks' holds public keys only (no 'd', no symmetric 'k')")
+    try:
+        KeySet.import_key_set({"keys": [dict(k) for k in keys]})
+    except (JoseError, ValueError, TypeError, KeyError, AttributeError):
+        raise ClientError("'jwks' is not a valid JWK set") from None
+    return json.dumps({"keys": [dict(k) for k in keys]})
 
 
 class ClientRegistry:
@@ -178,6 +212,7 @@ class ClientRegistry:
         scopes: Iterable[str] | None = None,
         source: str = "cli",
         replace: bool = False,
+        jwks: Mapping[str, Any] | None = None,
     ) -> tuple[OIDCClient, str | None]:
         """Register a client; returns it and its secret (made here when not given)."""
         check_client_id(client_id)
@@ -194,9 +229,10 @@ class ClientRegistry:
             )
         if "openid" not in wanted:
             wanted = ("openid", *wanted)
-        if public and secret is not None:
-            raise ClientError("a public client has no secret")
-        if not public and secret is None:
+        if public and (secret is not None or jwks is not None):
+            raise ClientError("a public client has no secret and no keys")
+        stored_jwks = None if jwks is None else check_jwks(jwks)
+        if not public and secret is None and stored_jwks is None:
             secret = secrets.token_urlsafe(32)
         if secret is not None and not 16 <= len(secret) <= 512:
             raise ClientError("a client secret is 16-512 characters")
@@ -207,7 +243,7 @@ class ClientRegistry:
         with self.store.transaction() as conn:
             try:
                 conn.execute(
-                    f"{verb} INTO oidc_clients VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    f"{verb} INTO oidc_clients VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         client_id,
                         label,
@@ -216,6 +252,7 @@ class ClientRegistry:
                         json.dumps(list(dict.fromkeys(wanted))),
                         source,
                         now,
+                        stored_jwks,
                     ),
                 )
             except sqlite3.IntegrityError:
@@ -271,8 +308,11 @@ class ClientRegistry:
                     str(entry["client_id"]),
                     [str(u) for u in entry.get("redirect_uris", [])],
                     name=entry.get("name"),
-                    public=bool(entry.get("public", "client_secret" not in entry)),
+                    public=bool(
+                        entry.get("public", "client_secret" not in entry and "jwks" not in entry)
+                    ),
                     secret=entry.get("client_secret"),
+                    jwks=entry.get("jwks"),
                     scopes=entry.get("scopes"),
                     source=f"file:{path.name}",
                     replace=True,

@@ -223,7 +223,7 @@ async def create_client(request: Request, services: Services) -> Response:
     fields = await _body(
         request,
         services,
-        {"client_id", "redirect_uris", "public", "client_secret", "name", "scopes"},
+        {"client_id", "redirect_uris", "public", "client_secret", "name", "scopes", "jwks"},
     )
     client_id = fields.req_text("client_id", max_length=128)
     uris = fields.texts("redirect_uris", max_items=20, max_length=2000)
@@ -233,10 +233,18 @@ async def create_client(request: Request, services: Services) -> Response:
     secret = fields.text("client_secret", max_length=512)
     name = fields.text("name", max_length=200)
     scopes = fields.texts("scopes", max_items=10, max_length=64)
+    jwks = fields.data.get("jwks")
 
     def work() -> dict[str, Any]:
         client, made = services.clients.add(
-            client_id, uris, name=name, public=public, secret=secret, scopes=scopes, source="api"
+            client_id,
+            uris,
+            name=name,
+            public=public,
+            secret=secret,
+            scopes=scopes,
+            source="api",
+            jwks=jwks,
         )
         data = client.to_dict()
         if made is not None and secret is None:  # shown once when the server made it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import secrets
 from typing import Any
 
@@ -52,7 +53,8 @@ DISCOVERY = "/.well-known/openid-configuration"
 OAUTH_METADATA = "/.well-known/oauth-authorization-server"  # RFC 8414
 
 
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+SIGNING_ALGS = ["RS256", "PS256", "ES256"]
 
 
 def discovery_document(services: Services) -> dict[str, Any]:
@@ -73,6 +75,8 @@ def discovery_document(services: Services) -> dict[str, Any]:
         "introspection_endpoint": issuer + INTROSPECTION,
         "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": SIGNING_ALGS,
+        "request_object_signing_alg_values_supported": SIGNING_ALGS,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
@@ -80,7 +84,7 @@ def discovery_document(services: Services) -> dict[str, Any]:
         "acr_values_supported": list(ACR_VALUES),
         "claims_supported": list(CLAIMS_SUPPORTED),
         "claims_parameter_supported": False,
-        "request_parameter_supported": False,
+        "request_parameter_supported": True,
         "request_uri_parameter_supported": True,
         "pushed_authorization_request_endpoint": issuer + PAR,
         "require_pushed_authorization_requests": False,
@@ -181,6 +185,19 @@ def _authorize(
             description=f"'{bad}' must be printable ASCII.",
             session_error=False,
         )
+    if any(name == "request" for name, _ in pairs):
+        unpacked = _request_object(services, pairs)
+        if isinstance(unpacked, str):
+            lang = pick_language(request.headers.get("accept-language"))
+            return render(
+                "error.html",
+                lang,
+                status=400,
+                error="invalid_request_object",
+                description=unpacked,
+                session_error=False,
+            )
+        pairs = unpacked
     if any(name == "request_uri" for name, _ in pairs):
         pushed = _pushed(services, pairs)
         if pushed is None:
@@ -297,6 +314,47 @@ def _check_request(
     return grant, options
 
 
+_JWT_ONLY = ("iss", "aud", "exp", "iat", "nbf", "jti", "request", "request_uri")
+
+
+def _request_object(
+    services: Services, pairs: list[tuple[str, str]]
+) -> list[tuple[str, str]] | str:
+    """The parameters of a signed request object (RFC 9101), which replace the URL's; or
+    why it is refused. Signed by the client with one of its registered keys, for this
+    issuer, and naming the same client as the URL does."""
+    data = dict(pairs)
+    client_id, token = data.get("client_id", ""), data.get("request", "")
+    client = services.clients.find(client_id) if 0 < len(client_id) <= 128 else None
+    if client is None:
+        return "A request object needs the 'client_id' of a registered client beside it."
+    keys = client.key_set()
+    if keys is None:
+        return "The client has no registered keys ('jwks') to check a request object with."
+    if len(token) > 16 * 1024:
+        return "The request object is too long."
+    try:
+        claims = jwt.decode(token, keys, algorithms=SIGNING_ALGS).claims
+        jwt.JWTClaimsRegistry(
+            leeway=60,
+            iss={"essential": True, "value": client_id},
+            aud={"essential": True, "value": services.config.issuer_url},
+        ).validate(claims)
+    except (JoseError, ValueError):
+        return "The request object is not signed by the client's key for this issuer."
+    if claims.get("client_id", client_id) != client_id:
+        return "The request object names another client."
+    unpacked: list[tuple[str, str]] = []
+    for name, value in claims.items():
+        if name in _JWT_ONLY:
+            continue
+        text = value if isinstance(value, str) else json.dumps(value)
+        unpacked.append((name, text))
+    if all(name != "client_id" for name, _ in unpacked):
+        unpacked.append(("client_id", client_id))
+    return unpacked
+
+
 def _pushed(services: Services, pairs: list[tuple[str, str]]) -> list[tuple[str, str]] | None:
     """The parameters pushed for ``request_uri`` (RFC 9126), used up; the URL's other
     parameters are ignored, but its ``client_id`` must be the pusher's."""
@@ -372,8 +430,9 @@ def client_request_problem(form: list[tuple[str, str]], authorization: str | Non
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         return f"'{repeated[0]}' is sent more than once (RFC 6749 3.2)"
-    if authorization and authorization.lower().startswith("basic ") and "client_secret" in names:
-        return "the client authenticates twice (Basic and client_secret); use one method"
+    basic = bool(authorization and authorization.lower().startswith("basic "))
+    if basic + ("client_secret" in names) + ("client_assertion" in names) > 1:
+        return "the client authenticates in more than one way; use one method"
     return None
 
 
@@ -505,6 +564,11 @@ async def pushed_authorization_request(request: Request) -> Response:
         return error_response(400, "invalid_request", "'client_id' is not the authenticated client")
     if any(k == "request_uri" for k, _ in pairs):
         return error_response(400, "invalid_request", "'request_uri' cannot be pushed")
+    if any(k == "request" for k, _ in pairs):
+        unpacked = await on_loop(_request_object, services, pairs)
+        if isinstance(unpacked, str):
+            return error_response(400, "invalid_request_object", unpacked)
+        pairs = unpacked
     if all(k != "client_id" for k, _ in pairs):
         pairs.append(("client_id", client.client_id))
 

@@ -35,9 +35,6 @@ class MitIDOptions:
 
 def parse_options(data: Mapping[str, str], default_level: Level) -> MitIDOptions:
     """Check the MitID parameters; each mistake is an ``invalid_request`` naming it."""
-    for unsupported, error in (("request", "request_not_supported"),):
-        if data.get(unsupported):
-            raise _Unsupported(error, f"'{unsupported}' is not supported; send plain parameters")
     mode = data.get("response_mode")
     if mode and mode != "query":
         raise InvalidRequestError("Only 'response_mode=query' is supported.")
@@ -71,12 +68,6 @@ def parse_options(data: Mapping[str, str], default_level: Level) -> MitIDOptions
     if business:
         level = Level.BUSINESS
     return MitIDOptions(level, business, reference, hint_uuid, hint_cvr)
-
-
-class _Unsupported(InvalidRequestError):  # type: ignore[misc]
-    def __init__(self, error: str, description: str) -> None:
-        super().__init__(description)
-        self.error = error
 
 
 def _shown(value: str, limit: int = 80) -> str:

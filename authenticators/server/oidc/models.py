@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -79,6 +80,15 @@ SCHEMA = Schema(
             client_id TEXT NOT NULL,
             params TEXT NOT NULL,
             expires_at REAL NOT NULL
+        )
+        """,
+        # The ids of client assertions seen (private_key_jwt): each is accepted once.
+        """
+        CREATE TABLE oidc_assertion_ids (
+            client_id TEXT NOT NULL,
+            jti TEXT NOT NULL,
+            expires_at REAL NOT NULL,
+            PRIMARY KEY (client_id, jti)
         )
         """,
     ],
@@ -428,6 +438,20 @@ class GrantStore:
             if sid is not None:
                 ended += conn.execute("DELETE FROM oidc_sessions WHERE sid = ?", (sid,)).rowcount
         return ended > 0
+
+    def first_use_of_assertion(self, client_id: str, jti: str, expires_at: float) -> bool:
+        """Whether a client assertion's ``jti`` is new (and remember it until it expires)."""
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM oidc_assertion_ids WHERE expires_at < ?", (now,))
+            try:
+                conn.execute(
+                    "INSERT INTO oidc_assertion_ids VALUES (?, ?, ?)",
+                    (client_id, jti, max(expires_at, now) + 120),
+                )
+            except sqlite3.IntegrityError:
+                return False
+        return True
 
     # -- pushed authorization requests (RFC 9126) ----------------------------------------------
 

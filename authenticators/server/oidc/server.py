@@ -13,15 +13,18 @@ from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
+    InvalidClientError,
     InvalidRequestError,
     OAuth2Payload,
     OAuth2Request,
 )
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.core.util import create_half_hash
 from joserfc import jwt
+from joserfc.jwk import KeySet
 from starlette.responses import JSONResponse, Response
 
 from authenticators.core.errors import CoreError
@@ -116,6 +119,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = [  # noqa: RUF012 - Authlib's class attribute
         "client_secret_basic",
         "client_secret_post",
+        "private_key_jwt",
         "none",
     ]
 
@@ -254,6 +258,36 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
         """Nothing to do: the refresh token was used up when it was presented."""
 
 
+class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
+    """``private_key_jwt`` client authentication (RFC 7523 2.2, OpenID Connect Core 9): a JWT
+    signed with one of the client's registered keys, for this issuer, each ``jti`` once."""
+
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(validate_jti=True, leeway=60)
+        self.services = services
+
+    def get_audiences(self) -> list[str]:
+        issuer = self.services.config.issuer_url
+        paths = ("", "/token", "/par", "/revoke", "/introspect")
+        return [issuer + path for path in paths]
+
+    def validate_jti(self, claims: dict[str, Any], jti: Any) -> bool:
+        if not isinstance(jti, str) or len(jti) > 256:
+            return False
+        expires = claims.get("exp")
+        return self.services.grants.first_use_of_assertion(
+            str(claims["sub"]), jti, float(expires) if isinstance(expires, int | float) else 0.0
+        )
+
+    def resolve_client_public_key(self, client: OIDCClient) -> KeySet:
+        keys = client.key_set()
+        if keys is None:
+            raise InvalidClientError(description="The client has no registered keys.")
+        return keys
+
+
 class EmuAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def __init__(self, services: Services) -> None:
         super().__init__(scopes_supported=list(SUPPORTED_SCOPES))
@@ -261,6 +295,7 @@ class EmuAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_token_generator("default", self._generate_token)
         self.register_grant(CodeGrant, [S256Challenge(required=True), EmuOpenIDCode(services)])
         self.register_grant(RefreshGrant)
+        self.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT(services))
 
     def query_client(self, client_id: str) -> OIDCClient | None:
         if not isinstance(client_id, str) or len(client_id) > 128:
