@@ -119,7 +119,6 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = [  # noqa: RUF012 - Authlib's class attribute
         "client_secret_basic",
         "client_secret_post",
-        "private_key_jwt",
         "none",
     ]
 
@@ -228,11 +227,17 @@ def id_token(
     return jwt.encode(header, claims, key, [ALG])
 
 
+class KeyedCodeGrant(CodeGrant):
+    """The generic issuer's code grant: clients with keys may use ``private_key_jwt``."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = [*CodeGrant.TOKEN_ENDPOINT_AUTH_METHODS, "private_key_jwt"]  # noqa: RUF012
+
+
 class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
     """``grant_type=refresh_token`` (scope ``offline_access``): each use returns a new refresh
     token and uses the old one up; the person's login is the one the grant began with."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = CodeGrant.TOKEN_ENDPOINT_AUTH_METHODS
+    TOKEN_ENDPOINT_AUTH_METHODS = KeyedCodeGrant.TOKEN_ENDPOINT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     @property
@@ -293,7 +298,7 @@ class EmuAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         super().__init__(scopes_supported=list(SUPPORTED_SCOPES))
         self.services = services
         self.register_token_generator("default", self._generate_token)
-        self.register_grant(CodeGrant, [S256Challenge(required=True), EmuOpenIDCode(services)])
+        self.register_grant(KeyedCodeGrant, [S256Challenge(required=True), EmuOpenIDCode(services)])
         self.register_grant(RefreshGrant)
         self.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT(services))
 
