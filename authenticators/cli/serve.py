@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import sys
+import threading
+import time
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import click
 
 from authenticators.cli._common import Env, UserError, pass_env, user_errors
 
-EXAMPLE_CLIENT = "example"
-EXAMPLE_REDIRECTS = ("http://127.0.0.1:8000/callback", "http://localhost:8000/callback")
+if TYPE_CHECKING:
+    from authenticators.server.clients import OIDCClient
+    from authenticators.server.config import ServerConfig
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0: every interface, as in a container; warns).",
+)
 @click.option(
     "--port",
     default=8080,
@@ -29,7 +40,11 @@ EXAMPLE_REDIRECTS = ("http://127.0.0.1:8000/callback", "http://localhost:8000/ca
     type=click.IntRange(1, 64),
     help="Worker processes sharing the state (default: one per core).",
 )
-@click.option("--issuer", help="The issuer URL, when not http://HOST:PORT.")
+@click.option(
+    "--issuer",
+    metavar="URL",
+    help="The externally visible issuer URL, when not http://HOST:PORT (e.g. http://mitid:8080).",
+)
 @click.option(
     "--admin-token",
     envvar="MITID_EMU_ADMIN_TOKEN",
@@ -94,23 +109,29 @@ def serve(
     from authenticators.server.runner import PortInUse, WorkerFailed, check_port, free_port
     from authenticators.server.runner import serve as run
 
-    if host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("127."):
-        raise UserError(
-            f"the emulator listens on loopback only; {host!r} is not a loopback address"
+    if not _loopback(host):
+        click.echo(
+            f"warning: listening on {host}, reachable from other machines; this is an emulator "
+            "for tests, where anyone who reaches it logs in as any test identity",
+            err=True,
         )
+    if issuer is not None and not _issuer_ok(issuer):
+        raise UserError(f"--issuer {issuer!r} is not a URL like http://mitid:8080")
     if admin_token is not None and len(admin_token) < 16:
         raise UserError("--admin-token needs at least 16 characters")
     if clients_file is not None and not clients_file.is_file():
         raise UserError(f"--clients {clients_file}: no such file")
-    if port == 0:
-        port = free_port(host)
     try:
+        if port == 0:
+            port = free_port(host)
         check_port(host, port)
     except PortInUse:
         raise UserError(
             f"port {port} on {host} is in use; stop what listens there, "
             "or pick another with --port (--port 0 takes a free one)"
         ) from None
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}: {exc.strerror or exc}") from None
     store = env.store()
     config = ServerConfig(
         state_dir=str(store.directory),
@@ -125,6 +146,7 @@ def serve(
         nemlogin_entity_id=nemlogin_entity_id or "",
     )
     from authenticators.server.app import prepare_state
+    from authenticators.server.start import EXAMPLE_CLIENT, EXAMPLE_REDIRECTS
 
     try:
         token = prepare_state(config, store)
@@ -135,44 +157,81 @@ def serve(
     except ClientError as exc:
         raise UserError(exc.message) from None
     count = workers or os.cpu_count() or 1
-    issuer_url = config.issuer_url
-    click.echo(f"MitID emulator login server: {issuer_url}  ({count} worker{'s' * (count > 1)})")
-    click.echo(f"  discovery:   {issuer_url}/.well-known/openid-configuration")
-    click.echo(
-        f"  control API: {issuer_url}/emulator/  (OpenAPI: {issuer_url}/emulator/openapi.json)"
-    )
-    click.echo(f"  admin token: {token}")
-    click.echo(f"  state:       {store.directory}")
-    for client in clients[:5]:
-        kind = "public, PKCE" if client.public else "confidential"
-        click.echo(
-            f"  client:      {client.client_id} ({kind}) -> {', '.join(client.redirect_uris)}"
-        )
-    example = clients[0]
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": example.client_id,
-            "redirect_uri": example.redirect_uris[0],
-            "scope": "openid",
-            "state": "STATE",
-            "nonce": "NONCE",
-            "code_challenge": "CHALLENGE",
-            "code_challenge_method": "S256",
-        }
-    )
-    click.echo(f"  e.g.         {issuer_url}/authorize?{query}")
-    from authenticators.server.brokers.control import issuers
-
-    for broker in issuers(issuer_url):
-        click.echo(f"  broker:      {broker['issuer']}  ({broker['title']})")
-    nemlogin_id = config.nemlogin_entity_id or f"{issuer_url}/nemlogin"
-    click.echo(f"  NemLog-in:   {issuer_url}/nemlogin/saml/metadata  (SAML IdP {nemlogin_id})")
-    click.echo("Press Ctrl-C to stop.", nl=True)
+    banner = _banner(config, count, token, str(store.directory), clients)
+    threading.Thread(target=_announce, args=(config, banner), daemon=True).start()
     try:
         run(replace(config, admin_token=None), count)
     except WorkerFailed as exc:
         raise UserError(str(exc)) from None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _issuer_ok(issuer: str) -> bool:
+    parts = urlsplit(issuer)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not parts.query
+        and not parts.fragment
+    )
+
+
+def _banner(
+    config: ServerConfig, count: int, token: str, state: str, clients: list[OIDCClient]
+) -> list[str]:
+    """What to use, every URL ready to open as printed; the issuers from the one list."""
+    from authenticators.server.start import LOGIN_PATH, issuers
+
+    base = config.issuer_url
+    lines = [
+        f"MitID emulator login server: {base}  ({count} worker{'s' * (count > 1)})",
+        f"  start page:  {base}/",
+    ]
+    for issuer in issuers(config):
+        lines.append(f"  {issuer.label + ':':<12} {issuer.url}  ({issuer.title})")
+    lines += [
+        f"  control API: {base}/emulator/openapi.json",
+        f"  admin token: {token}",
+        f"  state:       {state}",
+    ]
+    for client in clients[:5]:
+        kind = "public, PKCE" if client.public else "confidential"
+        lines.append(
+            f"  client:      {client.client_id} ({kind}) -> {', '.join(client.redirect_uris)}"
+        )
+    if any(client.public for client in clients):
+        lines.append(f"  log in:      {base}{LOGIN_PATH}  (as the example client, in a browser)")
+    lines.append("Press Ctrl-C to stop.")
+    return lines
+
+
+def _announce(config: ServerConfig, banner: list[str], timeout: float = 60.0) -> None:
+    """Print the banner once the server answers: its URLs work from the moment they show."""
+    import httpx
+
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "") else config.host  # noqa: S104
+    host = "::1" if host == "::" else host
+    url = f"http://{f'[{host}]' if ':' in host else host}:{config.port}/health"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    else:
+        return
+    click.echo("\n".join(banner))
+    sys.stdout.flush()
 
 
 def _origins(given: tuple[str, ...]) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from authenticators.server import control, identification, login, self_service
+from authenticators.server import control, identification, login, self_service, start
 from authenticators.server.brokers import control as broker_control
 from authenticators.server.brokers import server as brokers
 from authenticators.server.config import ServerConfig
@@ -79,6 +79,7 @@ def create_app(config: ServerConfig, store: Store | None = None) -> Starlette:
     routes += endpoints.routes()
     routes += login.routes()
     routes += control.routes()
+    routes += start.routes()
     routes += identification.routes()
     routes += self_service.routes()
     routes += brokers.routes()

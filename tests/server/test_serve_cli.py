@@ -32,29 +32,28 @@ def test_serve_starts_fast_prints_what_to_use_and_shares_state_across_workers(
     )
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(8)]
+        lines = [proc.stdout.readline()]
+        while "Press Ctrl-C" not in lines[-1] and lines[-1] and len(lines) < 40:
+            lines.append(proc.stdout.readline())
         text = "".join(lines)
+        up_after = time.monotonic() - started  # the banner shows once the server answers
         issuer = re.search(r"login server: (http://127\.0\.0\.1:\d+)", text)
         token = re.search(r"admin token: (\S+)", text)
         assert issuer, text
         assert token, text
         assert "client:      example (public, PKCE)" in text
         url = issuer.group(1)
-        while "Press Ctrl-C" not in text and len(lines) < 40:  # the rest of the banner
-            lines.append(proc.stdout.readline())
-            text = "".join(lines)
-        for broker in ("idura", "criipto", "signaturgruppen/op", "signicat/auth/open"):
-            assert f"broker:      {url}/brokers/{broker}  (" in text, text
-        while True:
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() - started < 10, "the server did not come up"
-            time.sleep(0.05)
-        up_after = time.monotonic() - started
+        assert httpx.get(url + "/health", timeout=5).status_code == 200
         assert up_after < 8  # the issue asks under 2 s (about 1.1 s here); room for a busy CI
+        discovery = "/.well-known/openid-configuration"
+        for broker in ("idura", "criipto", "signaturgruppen/op", "signicat/auth/open"):
+            assert f"broker:      {url}/brokers/{broker}{discovery}  (" in text, text
+        # every URL in the banner works as printed
+        printed = re.findall(rf"(?<!IdP )({re.escape(url)}/[^\s)]*)", text)  # not an entity ID
+        assert len(printed) >= 8, text
+        for link in printed:
+            response = httpx.get(link, timeout=5)
+            assert response.status_code in (200, 302), (link, response.status_code)
         emulator = Emulator(url, token.group(1))
         emulator.create_identity(
             "worker-user",
