@@ -76,6 +76,8 @@ class Paths:
     userinfo: str
     jwks: str
     discovery: str = "/.well-known/openid-configuration"
+    par: str = ""  # pushed authorization requests (RFC 9126), when the broker takes them
+    end_session: str = ""  # RP-initiated logout, when the broker offers it
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,7 @@ dialect = Idura(
         token="/oauth2/token",  # noqa: S106 - a path
         userinfo="/oauth2/userinfo",
         jwks="/.well-known/jwks",
+        par="/oauth2/par",
     ),
     scopes=SCOPES,
     acr_values=ACR_VALUES,

@@ -247,6 +247,11 @@ def discovery_document(broker: Broker) -> dict[str, Any]:
     }
     if dialect.acr_values:
         document["acr_values_supported"] = list(dialect.acr_values)
+    if paths.par:
+        document["pushed_authorization_request_endpoint"] = broker.url(paths.par)
+        document["request_uri_parameter_supported"] = True
+    if paths.end_session:
+        document["end_session_endpoint"] = broker.url(paths.end_session)
     document.update(dialect.extra_discovery)
     return document
 
@@ -284,6 +289,17 @@ async def authorize(request: Request, mount: str) -> Response:
             pairs = [*pairs, *await read_form(request, services.config.body_limit)]
     except ApiError as exc:
         return error_page(lang, exc.error, exc.description, exc.status)
+    if broker.dialect.paths.par and any(name == "request_uri" for name, _ in pairs):
+        from authenticators.server.brokers.extras import pushed
+
+        found = await on_loop(pushed, broker, pairs)
+        if found is None:
+            return error_page(
+                lang,
+                "invalid_request_uri",
+                "'request_uri' is unknown, used, expired or another client's.",
+            )
+        pairs = found
     cookie = request.cookies.get(BROWSER_COOKIE)
     new_cookie = None
     if not cookie or len(cookie) > 100:
@@ -468,12 +484,25 @@ def _origins_of(mount: str) -> Callable[[Services, str], bool]:
 
 
 def routes() -> list[BaseRoute]:
-    """Each mount's discovery, JWKS, authorize, token and userinfo at its dialect's paths."""
+    """Each mount's discovery, JWKS, authorize, token and userinfo at its dialect's paths
+    (and PAR and logout where the broker has them)."""
+    from authenticators.server.brokers import extras
+
     found: list[BaseRoute] = []
     for mount, dialect in mounts().items():
         base = issuer_path(mount)
         paths = dialect.paths
         origins = _origins_of(mount)
+        if paths.par:
+            found.append(cors_route(base + paths.par, _at(extras.par, mount), ["POST"], origins))
+        if paths.end_session:
+            found.append(
+                Route(
+                    base + paths.end_session,
+                    _at(extras.end_session, mount),
+                    methods=["GET", "POST"],
+                )
+            )
         found += [
             cors_route(base + paths.discovery, _at(discovery, mount), ["GET"], origins),
             cors_route(base + paths.jwks, _at(jwks, mount), ["GET"], origins),

@@ -195,6 +195,7 @@ dialect = Signaturgruppen(
         token="/connect/token",  # noqa: S106 - a path
         userinfo="/connect/userinfo",
         jwks="/.well-known/openid-configuration/jwks",
+        end_session="/connect/endsession",
     ),
     scopes=SCOPES,
     claims=(

@@ -42,6 +42,8 @@ def redeem(client: MitIDBrokerClient, request: AuthRequest, callback: Callback) 
         "client_id": client.client_id,
         "code_verifier": request.code_verifier,
     }
+    if client.client_secret:
+        form["client_secret"] = client.client_secret
     answer = httpx.post(document["token_endpoint"], data=form)
     assert answer.status_code == 200, answer.text
     body = answer.json()

@@ -162,3 +162,43 @@ def test_cors_for_the_clients_origins(mitid_broker_client: Make) -> None:
     assert other.status_code == 403
     jwks = httpx.get(client.issuer + "/.well-known/jwks", headers={"Origin": "http://127.0.0.1:9"})
     assert jwks.headers["access-control-allow-origin"] == "http://127.0.0.1:9"
+
+
+def test_pushed_authorization_requests(
+    mitid_broker_client: Make, mitid_identity: MitIDIdentity
+) -> None:
+    client = mitid_broker_client("idura", public=False, simulate=True)
+    document = discovery(client)
+    assert document["pushed_authorization_request_endpoint"] == client.issuer + "/oauth2/par"
+    request = client.authorization_request(
+        login_hint=f"uuid:{mitid_identity.uuid}", simulation="no-ui"
+    )
+    params = dict(httpx.URL(request.url).params)
+    secret = client.client_secret or ""
+    pushed = httpx.post(
+        document["pushed_authorization_request_endpoint"],
+        data=params,
+        auth=(client.client_id, secret),
+    )
+    assert pushed.status_code == 201, pushed.text
+    request_uri = pushed.json()["request_uri"]
+    at_authorize = (
+        f"{client.authorize_endpoint}?client_id={client.client_id}&request_uri={request_uri}"
+    )
+    tokens = redeem(client, request, callback_of(httpx.get(at_authorize)))
+    assert tokens.id_token["uuid"] == mitid_identity.uuid
+    again = httpx.get(at_authorize)  # used up
+    assert again.status_code == 400
+    assert "invalid_request_uri" in again.text
+    two = {**params, "acr_values": "urn:grn:authn:dk:mitid:low urn:grn:authn:dk:mitid:high"}
+    refused = httpx.post(
+        document["pushed_authorization_request_endpoint"], data=two, auth=(client.client_id, secret)
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_request"
+    stranger = httpx.post(
+        document["pushed_authorization_request_endpoint"],
+        data=params,
+        auth=(client.client_id, "not-the-secret-at-all"),
+    )
+    assert stranger.status_code == 401

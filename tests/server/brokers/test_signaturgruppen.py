@@ -86,3 +86,36 @@ def test_no_ui_simulation_parameter(
         "openid", simulation=f"no-ui uuid:{mitid_identity.uuid} cpr:0101001234"
     )
     assert callback_of(httpx.get(wrong.url)).error == "access_denied"
+
+
+def test_end_session(mitid_broker_client: Make, mitid_identity: MitIDIdentity) -> None:
+    client = mitid_broker_client("signaturgruppen", simulate=True)
+    document = discovery(client)
+    assert document["end_session_endpoint"] == client.issuer + "/connect/endsession"
+    request = client.authorization_request(
+        "openid mitid", simulation=f"no-ui uuid:{mitid_identity.uuid}"
+    )
+    id_token = redeem(client, request, callback_of(httpx.get(request.url))).response["id_token"]
+    back = httpx.get(
+        document["end_session_endpoint"],
+        params={
+            "id_token_hint": id_token,
+            "post_logout_redirect_uri": "http://127.0.0.1:9/signed-out",
+            "state": "s1",
+        },
+    )
+    assert back.status_code == 303
+    assert back.headers["location"] == "http://127.0.0.1:9/signed-out?state=s1"
+    elsewhere = httpx.get(
+        document["end_session_endpoint"],
+        params={"id_token_hint": id_token, "post_logout_redirect_uri": "https://evil.example/"},
+    )
+    assert elsewhere.status_code == 400
+    idura = mitid_broker_client("idura", simulate=True)
+    other = idura.authorization_request(
+        login_hint=f"uuid:{mitid_identity.uuid}", simulation="no-ui"
+    )
+    foreign = redeem(idura, other, callback_of(httpx.get(other.url))).response["id_token"]
+    refused = httpx.get(document["end_session_endpoint"], params={"id_token_hint": foreign})
+    assert refused.status_code == 400
+    assert httpx.get(document["end_session_endpoint"]).status_code == 200  # a page: signed out
