@@ -22,7 +22,6 @@ from authenticators.server.brokers.server import Broker, brokers_of, grant_clien
 from authenticators.server.http import ApiError, error_response, query_pairs, read_form
 from authenticators.server.oidc.cors import client_origins, origin_of
 from authenticators.server.oidc.endpoints import (
-    CLIENT_AUTH_METHODS,
     PAR_LIFETIME,
     _check_basic_header,
     _printable_ascii,
@@ -30,10 +29,12 @@ from authenticators.server.oidc.endpoints import (
 )
 from authenticators.server.oidc.mitid import MAX_STATE
 from authenticators.server.oidc.models import PAR_PREFIX
-from authenticators.server.oidc.server import NO_STORE, EmuRequest
+from authenticators.server.oidc.server import NO_STORE, CodeGrant, EmuRequest
 from authenticators.server.pages.render import render
 from authenticators.server.pages.strings import pick_language
 
+# What a broker's clients authenticate with (their token endpoint's methods).
+AUTH_METHODS = list(CodeGrant.TOKEN_ENDPOINT_AUTH_METHODS)
 _CLIENT_AUTH_PARAMS = ("client_secret", "client_assertion", "client_assertion_type")
 
 
@@ -68,7 +69,7 @@ async def par(request: Request, mount: str) -> Response:
         return error_response(400, "invalid_request", problem)
     oreq = EmuRequest("POST", broker.url(path), request.headers, form=form)
     try:
-        client = await on_loop(broker.oauth.authenticate_client, oreq, CLIENT_AUTH_METHODS, path)
+        client = await on_loop(broker.oauth.authenticate_client, oreq, AUTH_METHODS, path)
     except OAuth2Error as error:
         response: Response = broker.oauth.handle_error_response(oreq, error)
         return response

@@ -78,6 +78,8 @@ def test_authorize_never_fails_with_a_server_error(
     for endpoint in endpoints:
         junk = httpx.post(endpoint, data=params, headers={"Authorization": "Bearer x"})
         assert junk.status_code < 500, (endpoint, params, junk.text[:300])
+        wrong = httpx.post(endpoint, data=params, auth=(client.client_id, "not-the-secret-0"))
+        assert wrong.status_code < 500, (endpoint, params, wrong.text[:300])
 
 
 _made: dict[str, tuple[MitIDBrokerClient, list[str]]] = {}
@@ -85,10 +87,12 @@ _made: dict[str, tuple[MitIDBrokerClient, list[str]]] = {}
 
 def _clients(make: Make) -> dict[str, tuple[MitIDBrokerClient, list[str]]]:
     """One simulating client per broker for every example (registering is not what is tested),
-    with its token and userinfo endpoints."""
+    with the endpoints that take a form."""
     if not _made:
         for broker in BROKERS:
             client = make(broker, simulate=True)
             document = httpx.get(client.issuer + "/.well-known/openid-configuration").json()
-            _made[broker] = (client, [document["token_endpoint"], document["userinfo_endpoint"]])
+            names = ("token", "userinfo", "pushed_authorization_request", "end_session")
+            found = [document[f"{n}_endpoint"] for n in names if f"{n}_endpoint" in document]
+            _made[broker] = (client, found)
     return _made
