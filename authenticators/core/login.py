@@ -124,8 +124,18 @@ class LoginService:
             for kind, auth_id in identity.authenticators
             if kind in registry.plugins()
             and _reaches(kind, level)
+            and self._exists(kind, auth_id)
             and self._enrolled_for(kind, auth_id, level)
         ]
+
+    def _exists(self, kind: str, authenticator_id: str) -> bool:
+        """Whether a linked authenticator is still there (a state from before deletes of linked
+        tokens were refused may link one that is gone): never offer a missing one."""
+        try:
+            registry.get(kind).load(self.store, authenticator_id)
+        except ProtocolError:
+            return False
+        return True
 
     def _enrolled_for(self, kind: str, authenticator_id: str, level: Level) -> bool:
         """Whether the enrollment itself reaches ``level``: an app enrolled at substantial
@@ -153,7 +163,11 @@ class LoginService:
     ) -> Challenge:
         plugin = registry.get(kind)
         identity = self.identities.get(user_id)
-        held = [auth_id for k, auth_id in identity.authenticators if k == kind]
+        held = [
+            auth_id
+            for k, auth_id in identity.authenticators
+            if k == kind and self._exists(kind, auth_id)
+        ]
         pushing = isinstance(plugin, PushPlugin) and plugin.pushes_to_all
         if authenticator_id is not None:
             eligible = [authenticator_id] if authenticator_id in held else []

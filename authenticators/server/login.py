@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from authenticators.core.errors import CoreError
 from authenticators.core.login import LoginResult
 from authenticators.core.organisations import Membership
-from authenticators.protocol import Level
+from authenticators.protocol import ErrorCode, Level, ProtocolError
 from authenticators.server.api import off_loop, on_loop, services_of
 from authenticators.server.context import Services
 from authenticators.server.flows import (
@@ -134,7 +134,14 @@ def draw(services: Services, flow: Flow) -> Response:
     if flow.stage == STEP:
         assert flow.kind
         step = services.steps[flow.kind]
-        shown = step.page(StepContext(services, flow, lang))
+        try:
+            shown = step.page(StepContext(services, flow, lang))
+        except ProtocolError as exc:  # the authenticator went away during the login
+            if exc.code is not ErrorCode.UNKNOWN_AUTHENTICATOR:
+                raise
+            fail(flow, "unknown_authenticator")
+            services.flows.save(flow)
+            return draw(services, flow)
         return render(shown.template, lang, **{**common, **shown.context})
     if flow.stage == ORGANISATION:
         return render("organisation.html", lang, organisations=_organisations(flow), **common)

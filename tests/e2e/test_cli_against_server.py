@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from authenticators.codeviser.tokens import TokenRepository
 from authenticators.server.runner import ServerThread
 from authenticators.server.testing import (
     BrowserLogin,
@@ -19,6 +20,7 @@ from authenticators.server.testing import (
     Page,
     authorization_request,
 )
+from authenticators.store import Store
 from tests.server.conftest import emulator_for, own_server  # noqa: F401 - a fixture
 from tests.support import Emu
 
@@ -105,6 +107,46 @@ def test_app_server_answers_on_the_servers_clock_and_a_refusal_is_exit_1(
         denied = browser.submit(page)
         assert isinstance(denied, Callback)
         assert denied.error == "access_denied"
+    finally:
+        browser.close()
+        emulator.close()
+
+
+def test_a_missing_authenticator_is_never_offered_nor_a_500(
+    own_server: ServerThread,  # noqa: F811
+) -> None:
+    emulator = emulator_for(own_server)
+    emulator.add_client("gone-client", [REDIRECT], public=True)
+    emulator.create_identity(
+        "gone.user",
+        "Gone",
+        password="long-enough-1",
+        authenticators=[{"kind": "codeviser", "name": "old"}, {"kind": "codeviser", "name": "new"}],
+    )
+    emu = Emu(Path(own_server.config.state_dir))
+    # a state from before deletes were refused: "old" is linked but gone
+    TokenRepository(Store(Path(own_server.config.state_dir)), "codeviser").delete("old")
+    browser = BrowserLogin(own_server.url, emulator)
+    try:
+        page = browser.open(authorization_request(own_server.url, "gone-client", REDIRECT).url)
+        assert isinstance(page, Page)
+        page = browser.submit(page, user_id="gone.user")
+        assert isinstance(page, Page)
+        assert "codeviser:old" not in page.html
+        if page.stage == "method":
+            page = browser.submit(page, method="codeviser:new")
+            assert isinstance(page, Page)
+        assert page.stage == "step", page.html
+        flow = page.html.split('action="/login/')[1].split("/")[0]
+        # the token is taken away and deleted while the login shows its step
+        assert (
+            emu("identity", "remove-authenticator", "gone.user", "codeviser", "new").exit_code == 0
+        )
+        assert emu("codeviser", "delete", "new").exit_code == 0
+        for _ in range(2):  # every reload
+            shown = browser.http.get(f"{own_server.url}/login/{flow}")
+            assert shown.status_code == 200, shown.text
+            assert 'data-stage="failed"' in shown.text or "failed" in shown.text
     finally:
         browser.close()
         emulator.close()
