@@ -169,16 +169,10 @@ class NemLogin:
         return self._start(req, level, professional, cookie, lang)
 
     def _start(
-        self,
-        req: AuthnRequest,
-        level: Level,
-        professional: bool,
-        cookie: str,
-        lang: str,
-        user_id: str | None = None,
+        self, req: AuthnRequest, level: Level, professional: bool, cookie: str, lang: str
     ) -> Response:
         """The login flow on the pages, with the finisher that answers the SP."""
-        flow = self._new_flow(req, level, professional, cookie, lang, user_id)
+        flow = self._new_flow(req, level, professional, cookie, lang, None)
         return RedirectResponse(f"/login/{flow.id}", status_code=303)
 
     def _new_flow(
