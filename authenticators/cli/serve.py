@@ -80,6 +80,14 @@ if TYPE_CHECKING:
     "clients' redirect URI origins always may.",
 )
 @click.option(
+    "--broker-option",
+    "broker_options",
+    multiple=True,
+    metavar="DIALECT.NAME=VALUE",
+    help="A broker dialect's choice where its broker's documentation is not definite "
+    "(e.g. idura.unknown_login_hint=refuse; see the README).",
+)
+@click.option(
     "--nemlogin-entity-id",
     metavar="URI",
     help="The NemLog-in (SAML) IdP's entityID (default: the issuer URL + /nemlogin).",
@@ -97,6 +105,7 @@ def serve(
     default_level: str,
     oidc_clock: str,
     cors_origins: tuple[str, ...],
+    broker_options: tuple[str, ...],
     nemlogin_entity_id: str | None,
 ) -> None:
     """Run the login server until Ctrl-C: a local MitID broker for OIDC clients.
@@ -119,6 +128,7 @@ def serve(
         raise UserError(f"--issuer {issuer!r} is not a URL like http://mitid:8080")
     if admin_token is not None and len(admin_token) < 16:
         raise UserError("--admin-token needs at least 16 characters")
+    _check_broker_options(broker_options)
     if clients_file is not None and not clients_file.is_file():
         raise UserError(f"--clients {clients_file}: no such file")
     try:
@@ -143,6 +153,7 @@ def serve(
         default_level=default_level,
         oidc_clock=oidc_clock,
         cors_origins=_origins(cors_origins),
+        broker_options=broker_options,
         nemlogin_entity_id=nemlogin_entity_id or "",
     )
     from authenticators.server.app import prepare_state
@@ -232,6 +243,16 @@ def _announce(config: ServerConfig, banner: list[str], timeout: float = 60.0) ->
         return
     click.echo("\n".join(banner))
     sys.stdout.flush()
+
+
+def _check_broker_options(given: tuple[str, ...]) -> None:
+    from authenticators.server.brokers import mounts
+    from authenticators.server.brokers.base import parse_options
+
+    try:
+        parse_options(given, mounts())
+    except ValueError as exc:
+        raise UserError(f"--broker-option: {exc}") from None
 
 
 def _origins(given: tuple[str, ...]) -> tuple[str, ...]:

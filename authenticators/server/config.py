@@ -47,6 +47,9 @@ class ServerConfig:
     # Web origins (scheme://host[:port]) allowed to call the OIDC endpoints from a page, beside
     # those of every registered client's redirect URIs.
     cors_origins: tuple[str, ...] = ()
+    # Broker dialects' choices where their brokers' documentation is not definite, each
+    # "DIALECT.NAME=VALUE" (server/brokers; `serve --broker-option`).
+    broker_options: tuple[str, ...] = ()
 
     @property
     def issuer_url(self) -> str:
@@ -69,6 +72,7 @@ class ServerConfig:
     def from_json(cls, text: str) -> ServerConfig:
         data: dict[str, Any] = json.loads(text)
         data["cors_origins"] = tuple(data.get("cors_origins") or ())
+        data["broker_options"] = tuple(data.get("broker_options") or ())
         return cls(**data)
 
     @classmethod

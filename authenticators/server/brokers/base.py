@@ -12,8 +12,8 @@ import binascii
 import datetime as dt
 import hashlib
 import uuid as uuidlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from authenticators.core.identities import Identity
@@ -159,6 +159,32 @@ class Dialect:
     cancel_description: str = "The user cancelled the login."
     extra_discovery: dict[str, Any] = field(default_factory=dict)
     directory: str = ""  # the folder under /brokers when not the mount name (two of one broker)
+    # Choices where the broker's documentation is not definite: name -> (default, allowed values;
+    # empty when any text will do). Set with `serve --broker-option DIALECT.NAME=VALUE`.
+    choices: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    chosen: dict[str, str] = field(default_factory=dict)
+
+    def choice(self, name: str) -> str:
+        return self.chosen.get(name, self.choices[name][0])
+
+    def configured(self, settings: Mapping[str, str]) -> Dialect:
+        """This dialect with ``settings`` (name -> value) applied; raises ValueError when a
+        name or value is not one of its choices."""
+        chosen = dict(self.chosen)
+        for name, value in settings.items():
+            if name not in self.choices:
+                known = ", ".join(sorted(self.choices)) or "none"
+                raise ValueError(f"broker {self.name} has no option {name!r} (it has: {known})")
+            allowed = self.choices[name][1]
+            if allowed and value not in allowed:
+                raise ValueError(f"broker option {self.name}.{name} is one of {', '.join(allowed)}")
+            chosen[name] = value
+        return replace(
+            self,
+            chosen=chosen,
+            cancel_error=chosen.get("cancel_error", self.cancel_error),
+            cancel_description=chosen.get("cancel_description", self.cancel_description),
+        )
 
     def parse(self, data: Mapping[str, str]) -> BrokerRequest:
         """The request's broker parameters; raises :class:`BrokerError` as the broker refuses."""
@@ -272,3 +298,21 @@ def simulation_of(value: str, hint_uuid: str | None, error: str = "invalid_reque
 
 def wants_no_ui(data: Mapping[str, str]) -> bool:
     return (data.get(SIMULATION_PARAM) or "").split()[:1] == ["no-ui"]
+
+
+def parse_options(entries: Iterable[str], dialects: Mapping[str, Dialect]) -> dict[str, Dialect]:
+    """``DIALECT.NAME=VALUE`` entries applied to the dialects they name (mount names too);
+    raises ValueError saying what is wrong."""
+    settings: dict[str, dict[str, str]] = {}
+    for entry in entries:
+        target, equals, value = entry.partition("=")
+        name, dot, option = target.partition(".")
+        if not (equals and dot and name and option):
+            raise ValueError(f"broker option {entry!r} is not DIALECT.NAME=VALUE")
+        if name not in dialects:
+            raise ValueError(f"broker option {entry!r}: no broker {name!r}")
+        settings.setdefault(dialects[name].name, {})[option] = value
+    return {
+        mount: dialect.configured(settings.get(dialect.name, {}))
+        for mount, dialect in dialects.items()
+    }

@@ -3,8 +3,9 @@
 Level by exactly one ``acr_values``; the space-separated ``login_hint`` vocabulary; flat claim
 names (or the long SAML-style ones, a per-client option); ``sub`` a per-tenant pseudonym in braces.
 Unconfirmed and chosen here: the order of the four levels in ``authenticationmethod``
-(loA, IAL, AAL, FAL), its authenticator names, that unknown ``login_hint`` words are ignored and
-that an unknown or second acr value is ``invalid_request``.
+(loA, IAL, AAL, FAL), its authenticator names, that an unknown or second acr value is
+``invalid_request``; and, as options (``serve --broker-option idura.NAME=VALUE``), that unknown
+``login_hint`` words are ignored (``unknown_login_hint=refuse``) and the cancel's description.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ ACR_VALUES = tuple(
 )
 SCOPES = ("openid", "ssn", "address", "email", "phone", "birthdate")
 METHOD_NAMES = {"app": "app", "codeviser": "code_token", "kodeoplaeser": "code_reader"}
+# Words that change nothing in a local login (app switching, controlled transfer, …).
+IGNORED = ("appswitch", "dk", "scope", "mobile")
 # action:login is the header LOG_ON.
 ACTIONS = {"login": Action.LOG_ON}
 
@@ -93,7 +96,10 @@ class Idura(Dialect):
                 business = True
             elif style == "action":
                 options["action"] = ACTIONS.get(rest.lower()) or action_of(rest)
-            # appswitch:…, dk:mitid:ct, scope:…, mobile:… change nothing in a local login.
+            elif style not in IGNORED and self.choice("unknown_login_hint") == "refuse":
+                raise BrokerError(
+                    "invalid_request", f"login_hint word '{shown(style)}' is not known."
+                )
         if business and not optional:
             level = Level.BUSINESS
         simulation = None
@@ -210,4 +216,8 @@ dialect = Idura(
     access_token_lifetime=1200,
     cancel_error="access_denied",
     cancel_description="mitid_user_cancelled",
+    choices={
+        "cancel_description": ("mitid_user_cancelled", ()),
+        "unknown_login_hint": ("ignore", ("ignore", "refuse")),
+    },
 )

@@ -24,7 +24,13 @@ from authenticators.core.errors import CoreError
 from authenticators.protocol import Action
 from authenticators.server.api import on_loop, services_of
 from authenticators.server.brokers import issuer_path, mounts
-from authenticators.server.brokers.base import BrokerError, BrokerRequest, Dialect, Person
+from authenticators.server.brokers.base import (
+    BrokerError,
+    BrokerRequest,
+    Dialect,
+    Person,
+    parse_options,
+)
 from authenticators.server.brokers.state import (
     ALG,
     BrokerClient,
@@ -68,7 +74,7 @@ class Broker:
     def __init__(self, services: Services, mount: str, state: BrokerState) -> None:
         self.services = services
         self.mount = mount
-        self.dialect = mounts()[mount]
+        self.dialect = state.dialects[mount]
         self.state = state
         self.issuer = services.config.issuer_url + issuer_path(mount)
         self.oauth = BrokerAuthorizationServer(services, self)
@@ -92,6 +98,8 @@ class BrokerState:
         self.clients = BrokerClients(services.store, services.clock)
         self.keys = BrokerKeys(services.store, services.clock)
         self.persons = BrokerPersons(services.store)
+        # The dialects with the choices the server was started with (checked by `serve`).
+        self.dialects = parse_options(services.config.broker_options, mounts())
         self.mounted = {mount: Broker(services, mount, self) for mount in mounts()}
 
 

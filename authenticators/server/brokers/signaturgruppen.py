@@ -5,9 +5,10 @@ the ID token is short (``idp``, ``identity_type``, ``neb_sid``, ``transaction_id
 ``amr``, ``mitid.uuid``) and the rest comes from userinfo under dotted names by scope. A cancel is
 ``access_denied`` with ``error_description=mitid_user_aborted``; an unknown IdP or broken
 ``idp_params`` is an error page (no redirect), as the broker shows.
-Unconfirmed and chosen here: RS256 (the JWKS says so), ``amr`` as a list of the core's values
-(``password`` for the password), ``mitid.age``/``mitid.has_cpr`` as strings, and that a plain
-``cpr_hint`` is taken as well as an encrypted one would be.
+Unconfirmed and chosen here: RS256 (the JWKS says so), ``mitid.age``/``mitid.has_cpr`` as
+strings; and, as options (``serve --broker-option signaturgruppen.NAME=VALUE``), ``amr`` as a list
+of the core's values (``amr=string``: the first alone) and that a plain ``cpr_hint`` is taken as an
+encrypted one would be (``cpr_hint=refuse``).
 """
 
 from __future__ import annotations
@@ -91,6 +92,11 @@ class Signaturgruppen(Dialect):
         if (hint := _text(mitid, "uuid_hint")) is not None:
             options["hint_uuid"] = uuid_of(hint, "idp_params mitid.uuid_hint")
         if (cpr := _text(mitid, "cpr_hint")) is not None:
+            if self.choice("cpr_hint") == "refuse":
+                raise BrokerError(
+                    "invalid_request",
+                    "idp_params mitid.cpr_hint is taken only encrypted or over the back channel.",
+                )
             options["cpr_hint"] = cpr_of(cpr, "idp_params mitid.cpr_hint")
         if (action := _text(mitid, "action_text")) is not None:
             options["action"] = action_of(action)
@@ -124,6 +130,10 @@ class Signaturgruppen(Dialect):
             **options,
         )
 
+    def _amr(self, amr: tuple[str, ...]) -> list[str] | str:
+        names = [AMR_NAMES.get(a, a) for a in amr]
+        return names[0] if self.choice("amr") == "string" and names else names
+
     def _sub(self, person: Person) -> str:
         return str(person.pseudonym("signaturgruppen"))
 
@@ -143,7 +153,7 @@ class Signaturgruppen(Dialect):
             "loa": f"{NSIS}/{nsis}",
             "ial": f"{NSIS}/{'High' if nsis == 'High' else 'Substantial'}",
             "aal": f"{NSIS}/{nsis}",
-            "amr": [AMR_NAMES.get(a, a) for a in auth.amr],
+            "amr": self._amr(auth.amr),
         }
         if auth.business:
             claims["loip"] = "baseline"
@@ -239,4 +249,8 @@ dialect = Signaturgruppen(
     cancel_error="access_denied",
     cancel_description="mitid_user_aborted",
     extra_discovery={"idp_values_supported": list(IDPS)},
+    choices={
+        "amr": ("list", ("list", "string")),
+        "cpr_hint": ("plain", ("plain", "refuse")),
+    },
 )

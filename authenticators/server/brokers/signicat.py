@@ -7,9 +7,10 @@ eID Hub: ``acr_values=idp:mitid``, scopes ``idp-id nin mitid-extra``; claims ``i
 urn:signicat:oidc:method:mitid`` (``…:mitid-cpr`` asks for the CPR match), ``sub`` the MitID UUID,
 ``signicat.national_id``, ``auth_token_id``.
 Unconfirmed and chosen here: ``acr_values`` may name the level after the IdP
-(``idp:mitid urn:grn:authn:dk:mitid:high``), ``login_hint=uuid:…`` names the person, booleans
-are the strings ``"true"``/``"false"``, the reference text is ``login_hint=message:<base64>``,
-and a cancel is ``access_denied``.
+(``idp:mitid urn:grn:authn:dk:mitid:high``), ``login_hint=uuid:…`` names the person, the
+reference text is ``login_hint=message:<base64>``, a cancel is ``access_denied``; and, as options
+(``serve --broker-option signicat.NAME=VALUE``), booleans as the strings ``"true"``/``"false"``
+(``booleans=json``: JSON booleans) and the cancel's description.
 """
 
 from __future__ import annotations
@@ -56,10 +57,6 @@ def _simulation(data: Mapping[str, str], options: Mapping[str, Any]) -> Any:
     return None
 
 
-def _truth(value: bool) -> str:
-    return "true" if value else "false"
-
-
 class EidHub(Dialect):
     def parse(self, data: Mapping[str, str]) -> BrokerRequest:
         words = (data.get("acr_values") or "idp:mitid").split()
@@ -82,6 +79,11 @@ class EidHub(Dialect):
             simulation=_simulation(data, options),
             **options,
         )
+
+    def _truth(self, value: bool) -> str | bool:
+        if self.choice("booleans") == "json":
+            return value
+        return "true" if value else "false"
 
     def _sub(self, person: Person) -> str:
         digest = hashlib.sha256(f"signicat|{person.identity.uuid}".encode()).digest()
@@ -121,9 +123,9 @@ class EidHub(Dialect):
             level = person.reached.value.upper()
             claims.update(
                 {
-                    "mitid_has_cpr": _truth(bool(identity.cpr)),
+                    "mitid_has_cpr": self._truth(bool(identity.cpr)),
                     "mitid_cpr_source": person.detail("cpr_source", "database"),
-                    "mitid_name_and_address_protection": _truth(person.protected),
+                    "mitid_name_and_address_protection": self._truth(person.protected),
                     "mitid_transaction_id": person.detail("transaction_id"),
                     "mitid_reference_text_body": person.detail("ref_body") or " ",
                     "mitid_loa": level,
@@ -231,6 +233,10 @@ eid_hub = EidHub(
     ),
     id_token_lifetime=3600,
     access_token_lifetime=3600,
+    choices={
+        "booleans": ("string", ("string", "json")),
+        "cancel_description": ("The user cancelled the login.", ()),
+    },
 )
 
 enterprise = Enterprise(
