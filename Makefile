@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SECONDS ?= 60
 
-.PHONY: setup system-deps demo test conformance lint bench timing fuzz security clean
+.PHONY: setup system-deps demo test check conformance lint bench timing fuzz security clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 test: setup lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 	$(MAKE) conformance
+
+# The quick loop: lint and every test not marked slow (under two minutes on two cores).
+check: $(STAMP) lint
+	$(VENV)/bin/pytest -q -p no:cacheprovider -m "not slow"
 
 # python-fido2's own device suite (tests/device of the installed version's sdist, fetched into
 # build/conformance) against a fresh `chip serve --udp` on free ports.

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
 
 from authenticators.ct import bytes_eq
+from authenticators.digits import is_digits
 
 
 class Algorithm(enum.Enum):
@@ -94,7 +95,7 @@ def totp(key: bytes, t: float, params: OtpParams = OtpParams()) -> str:
 
 def is_well_formed(code: str, digits: int) -> bool:
     """Exactly ``digits`` ASCII digits: full-width or other Unicode digits are not codes."""
-    return isinstance(code, str) and len(code) == digits and code.isascii() and code.isdigit()
+    return is_digits(code, digits)
 
 
 class OtpKey:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import cbor2
 
+from authenticators.errors import CodedError
+
 if TYPE_CHECKING:
     from authenticators.clock import Clock
     from authenticators.store import Store
@@ -41,13 +43,8 @@ class ErrorCode(enum.Enum):
     PARALLEL_SESSION = "parallel_session"
 
 
-class ProtocolError(Exception):
+class ProtocolError(CodedError[ErrorCode]):
     """Raised for misuse by the caller (never for attacker input at a verifier)."""
-
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class Reason(enum.Enum):

@@ -22,6 +22,8 @@ from typing import Any
 
 import platformdirs
 
+from authenticators.errors import CodedError
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not on POSIX
@@ -41,11 +43,8 @@ class StoreErrorCode(enum.Enum):
     BUSY = "busy"
 
 
-class StoreError(Exception):
-    def __init__(self, code: StoreErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class StoreError(CodedError[StoreErrorCode]):
+    """The state cannot be used: unwritable, from a newer version, corrupt, or busy."""
 
 
 @dataclass(frozen=True)

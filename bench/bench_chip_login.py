@@ -18,7 +18,8 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from fido2.ctap2.base import Ctap2
 
@@ -68,7 +69,7 @@ def main() -> None:
             ctap = Ctap2(device.ctap)
             template = Challenge.issue("chip", "Bench Bank", REFERENCE, clock)
             cdh = client_data_for(template, record.rp_id).hash
-            allow = [{"type": "public-key", "id": record.credential_id}]
+            allow: list[Mapping[str, Any]] = [{"type": "public-key", "id": record.credential_id}]
             firmware = measure(lambda: ctap.get_assertion(record.rp_id, cdh, allow), args.seconds)
 
         failures: list[str] = []

@@ -19,11 +19,12 @@ import hashlib
 import socket
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from fido2.ctap2 import Ctap2
+from fido2.ctap2.base import Ctap2
 from fido2.hid import CtapHidDevice
 from fido2.hid.base import CtapHidConnection, HidDescriptor
 
@@ -108,7 +109,9 @@ def assertion_ops(ctap: Ctap2) -> tuple[Callable[[], object], Callable[[], objec
         CDH, {"id": RP_ID, "name": "Bench"}, {"id": b"u"}, [{"type": "public-key", "alg": -7}]
     )
     assert made.auth_data.credential_data is not None
-    allow = [{"type": "public-key", "id": made.auth_data.credential_data.credential_id}]
+    allow: list[Mapping[str, Any]] = [
+        {"type": "public-key", "id": made.auth_data.credential_data.credential_id}
+    ]
     request = {1: RP_ID, 2: CDH, 3: allow}
 
     def raw() -> object:

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from authenticators.digits import is_digits
 from authenticators.otp import OtpParams
 from firmware_sim.otp_token import OtpToken
 
@@ -76,7 +77,7 @@ class VoiceSettingError(ValueError):
 
 def spoken_words(code: str, language: Language) -> tuple[str, ...]:
     """The words for ``code``, digit by digit."""
-    if not (code.isascii() and code.isdigit()):
+    if not is_digits(code):
         raise ValueError("a code to read aloud is made of digits 0-9")
     words = DIGIT_WORDS[language]
     return tuple(words[int(digit)] for digit in code)

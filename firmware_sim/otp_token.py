@@ -15,6 +15,7 @@ from typing import Any
 
 import pyotp
 
+from authenticators.errors import CodedError
 from authenticators.otp import Algorithm, OtpParams
 
 DEFAULT_DISPLAY_SECONDS = 30.0
@@ -25,11 +26,8 @@ class TokenFault(enum.Enum):
     BATTERY_EMPTY = "battery_empty"
 
 
-class TokenHardwareError(Exception):
-    def __init__(self, code: TokenFault, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class TokenHardwareError(CodedError[TokenFault]):
+    """The token's hardware cannot do it (an empty battery)."""
 
 
 #: The shortest seed a token is shipped with: 80 bits, as real otpauth URIs carry (RFC 4226

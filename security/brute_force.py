@@ -58,7 +58,7 @@ class BruteForceReport:
 
     @property
     def p_guess(self) -> float:
-        return self.accepted_per_guess / 10**self.digits
+        return float(self.accepted_per_guess / 10**self.digits)
 
     def p_day(self, per_hour: float | None = None) -> float:
         """Chance that at least one guess in a day of attempts at ``per_hour`` is right."""

@@ -161,7 +161,7 @@ class ChipProcess:
         self._sock: socket.socket | None = None
 
     def start(self) -> None:
-        from fido2.ctap2 import Ctap2
+        from fido2.ctap2.base import Ctap2
         from fido2.hid import CtapHidDevice
 
         process = subprocess.Popen(
@@ -233,7 +233,7 @@ def _descriptor() -> Any:
 def _udp_connection_class() -> type:
     from fido2.hid.base import CtapHidConnection
 
-    class UdpConnection(CtapHidConnection):  # type: ignore[misc]
+    class UdpConnection(CtapHidConnection):
         def __init__(self, sock: socket.socket, port: int) -> None:
             self.sock = sock
             self.token = ("127.0.0.1", port)

@@ -278,7 +278,7 @@ def scenario_app(c: Canaries, out: Collector, state: Path) -> None:
 
 
 def scenario_chip(c: Canaries, out: Collector, state: Path) -> None:
-    from fido2.ctap2 import Ctap2
+    from fido2.ctap2.base import Ctap2
     from fido2.ctap2.pin import ClientPin
     from fido2.hid import CtapHidDevice
     from fido2.hid.base import CtapHidConnection, HidDescriptor
@@ -294,7 +294,7 @@ def scenario_chip(c: Canaries, out: Collector, state: Path) -> None:
     ]
     connection = device.connect()
 
-    class Sim(CtapHidConnection):  # type: ignore[misc]
+    class Sim(CtapHidConnection):
         def read_packet(self) -> bytes:
             return connection.read_packet(10.0)
 

@@ -75,7 +75,11 @@ def _verify_code(args: tuple[str, str, float, Any]) -> str:
     return CodeTokenPlugin().verify_code(store, TOKEN_NAME, code, now).reason.value
 
 
-def _complete(args: tuple[str, str, Response, float, str | None, Any]) -> str:
+# state dir, transaction, the answer, the time, the password (None: the kind needs none), barrier
+CompleteJob = tuple[str, str, Response, float, str | None, Any]
+
+
+def _complete(args: CompleteJob) -> str:
     state_dir, transaction_id, response, now, password, barrier = args
     store = Store(state_dir)
     service = LoginService(store, FrozenClock(now))
@@ -168,7 +172,7 @@ def run(processes: int = 8, rounds: int = 3) -> list[RaceResult]:
                 USER, "codeviser", service_provider=SP, reference_text=REF
             )
             response = response_for_code(challenge, TOKEN_NAME, code)
-            job = (state, challenge.transaction_id, response, now, PASSWORD, barrier)
+            job: CompleteJob = (state, challenge.transaction_id, response, now, PASSWORD, barrier)
             results["code.same_login"].outcomes.append(pool.map(_complete, [job] * processes))
 
             # one app request, approved by all; then its one answer completed by all

@@ -21,6 +21,7 @@ import segno
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
+from authenticators.digits import is_digits
 from authenticators.protocol import ErrorCode, ProtocolError
 
 BINDING_SIZE = 32
@@ -51,7 +52,7 @@ def binding_code(value: bytes) -> str:
 
 
 def code_problem(code: str) -> str | None:
-    if not (len(code) == CODE_DIGITS and code.isascii() and code.isdigit()):
+    if not is_digits(code, CODE_DIGITS):
         return f"the code from the login screen is exactly {CODE_DIGITS} digits 0-9"
     return None
 

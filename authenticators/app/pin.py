@@ -8,6 +8,7 @@ import secrets
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from authenticators.ct import bytes_eq
+from authenticators.digits import is_digits
 
 PIN_DIGITS = 6
 # scrypt cost: about 50 ms and 16 MiB per hash on a laptop core (RFC 7914 interactive logins).
@@ -17,7 +18,7 @@ _SCHEME = "scrypt"
 
 def pin_problem(pin: str) -> str | None:
     """Why ``pin`` is not a well-formed PIN, or None. The message never repeats the PIN."""
-    if not (len(pin) == PIN_DIGITS and pin.isascii() and pin.isdigit()):
+    if not is_digits(pin, PIN_DIGITS):
         return f"a PIN is exactly {PIN_DIGITS} digits 0-9"
     return None
 

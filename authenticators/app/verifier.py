@@ -31,6 +31,7 @@ from authenticators.app.apps import KIND, USED_KEPT, AppStatus
 from authenticators.app.channel import BINDING_SIZE, binding_code
 from authenticators.app.policy import AppPolicy
 from authenticators.ct import bytes_eq
+from authenticators.digits import is_digits
 from authenticators.protocol import Challenge, Enrollment, Level, Reason, Response, Verdict
 
 AMR = "code_app"
@@ -101,7 +102,7 @@ def _parse(payload: Mapping[str, Any]) -> _Payload:
         if len(bind) != BINDING_SIZE:
             raise _Malformed(f"a QR binding value is {BINDING_SIZE} bytes")
     elif method is BindMethod.CODE:
-        if not (bind_text.isascii() and bind_text.isdigit() and len(bind_text) == 4):
+        if not is_digits(bind_text, 4):
             raise _Malformed("a binding code is 4 digits")
         bind = bind_text.encode("ascii")
     else:

@@ -6,6 +6,8 @@ import enum
 
 from fido2.ctap import CtapError
 
+from authenticators.errors import CodedError
+
 
 class ChipErrorCode(enum.Enum):
     TOKEN_REFUSED = "token_refused"  # noqa: S105 - a code name, not a password
@@ -23,13 +25,11 @@ class ChipErrorCode(enum.Enum):
     USER_ACTION_TIMEOUT = "user_action_timeout"
 
 
-class ChipHostError(Exception):
+class ChipHostError(CodedError[ChipErrorCode]):
     """One line naming the device, the problem and what to try; never carries a PIN."""
 
     def __init__(self, code: ChipErrorCode, message: str, ctap: int | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(code, message)
         self.ctap = ctap
 
 

@@ -9,11 +9,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
 from authenticators.clock import Clock
+from authenticators.digits import is_digits
 from authenticators.protocol import ProtocolError
 from authenticators.store import Store, StoreError
 
@@ -22,6 +23,33 @@ R = TypeVar("R")
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
+
+
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[str, Any]
+else:  # not subscriptable at run time before click 8.2
+    _ParamType = click.ParamType
+
+
+class CodeType(_ParamType):
+    """A code a person types (from a code token, the app's screen): ASCII digits 0-9 around
+    optional spaces, exactly ``digits`` of them when given."""
+
+    name = "code"
+
+    def __init__(self, digits: int | None = None) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"CodeType({self.digits})"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if not is_digits(text, self.digits):
+            if self.digits is None:
+                self.fail("a code is digits 0-9 only", param, ctx)
+            self.fail(f"a code is exactly {self.digits} digits 0-9", param, ctx)
+        return text
 
 
 class UserError(click.UsageError):

@@ -33,6 +33,7 @@ from authenticators.codeviser.seeds import (
 )
 from authenticators.codeviser.verifier import CheckResult
 from authenticators.core.audit import AuditEvent, AuditLog
+from authenticators.digits import is_digits
 from authenticators.otp import Algorithm, OtpParams
 from authenticators.protocol import Reason
 from firmware_sim.otp_token import Display, seven_segment
@@ -191,7 +192,7 @@ def code_token_group(kind: str, title: str) -> click.Group:
         """Check a code (exit 0 accepted, 1 refused with the reason, 2 usage error)."""
         plugin = code_plugin(kind)
         digits = plugin.tokens(env.store()).get(name).params.digits
-        if not (code.isascii() and code.isdigit() and len(code) == digits):
+        if not is_digits(code, digits):
             raise UserError(
                 f"a {kind} code is exactly {digits} digits 0-9; got {len(code)} characters"
             )
@@ -215,7 +216,7 @@ def code_token_group(kind: str, title: str) -> click.Group:
         plugin = code_plugin(kind)
         digits = plugin.tokens(env.store()).get(name).params.digits
         for given in (code1, code2):
-            if not (given.isascii() and given.isdigit() and len(given) == digits):
+            if not is_digits(given, digits):
                 raise UserError(f"a {kind} code is exactly {digits} digits 0-9")
         now = clock_at(env, at).now()
         result = plugin.resync(env.store(), name, code1, code2, now)

@@ -15,6 +15,7 @@ import click
 
 from authenticators import registry
 from authenticators.cli._common import (
+    CodeType,
     Env,
     UserError,
     emit_json,
@@ -76,18 +77,11 @@ def code_token_step(step: LoginStep) -> Response:
         code = str(
             click.prompt(
                 f"Code from your {step.challenge.kind} ({digits} digits)",
-                value_proc=lambda text: _check_code(text, digits),
+                value_proc=lambda text: CodeType(digits).convert(text, None, None),
                 err=step.as_json,
             )
         )
     return response_for_code(step.challenge, step.authenticator_id, code)
-
-
-def _check_code(text: str, digits: int) -> str:
-    text = text.strip()
-    if not (text.isascii() and text.isdigit() and len(text) == digits):
-        raise click.BadParameter(f"a code is exactly {digits} digits 0-9")
-    return text
 
 
 def step_for(kind: str) -> Callable[[LoginStep], Response] | None:
@@ -120,7 +114,7 @@ def step_for(kind: str) -> Callable[[LoginStep], Response] | None:
     show_default=True,
     help="The NSIS level the service asks for.",
 )
-@click.option("--code", help="The code (asked for when left out).")
+@click.option("--code", type=CodeType(), help="The code (asked for when left out).")
 @click.option("--password", help="The password (asked for when left out).")
 @click.option("--press", is_flag=True, help="Let the emulated token press its own button.")
 @click.option(
@@ -162,8 +156,6 @@ def login(
         raise UserError(f"`mitid-emu login` cannot drive a {kind} yet")
     if code is not None and press:
         raise UserError("give --code or --press, not both")
-    if code is not None and not (code.isascii() and code.isdigit()):
-        raise UserError("--code takes digits 0-9 only")
     if (mobile or qr_dir is not None) and kind != "app":
         raise UserError("--mobile and --qr-dir are for app logins (--method app)")
     if qr_dir is not None:

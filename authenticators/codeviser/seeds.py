@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 import pskc
 import pskc.exceptions
 
+from authenticators.digits import is_digits
 from authenticators.otp import Algorithm, OtpParams
 from authenticators.protocol import ErrorCode, ProtocolError
 
@@ -120,7 +121,7 @@ def _int_param(values: dict[str, str], name: str, default: int) -> int:
     raw = values.get(name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()):
+    if not is_digits(raw):
         raise ValueError(f"{name} must be a number, not {raw!r}")
     return int(raw)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from authenticators.errors import CodedError
+
 
 class CoreErrorCode(enum.Enum):
     UNKNOWN_IDENTITY = "unknown_identity"
@@ -19,8 +21,5 @@ class CoreErrorCode(enum.Enum):
     DUPLICATE_ORGANISATION = "duplicate_organisation"
 
 
-class CoreError(Exception):
-    def __init__(self, code: CoreErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class CoreError(CodedError[CoreErrorCode]):
+    """The verifier side refused: an unknown identity, a method the login cannot use, ..."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from authenticators.errors import CodedError
+
 
 class HalErrorCode(enum.Enum):
     """Machine-readable reasons a device URI did not give a working token."""
@@ -17,16 +19,14 @@ class HalErrorCode(enum.Enum):
     TIMEOUT = "timeout"
 
 
-class HalError(Exception):
+class HalError(CodedError[HalErrorCode]):
     """A transport failure. ``message`` names the device, the problem and what to try."""
 
     def __init__(self, code: HalErrorCode, uri: str, problem: str, hint: str = "") -> None:
-        self.code = code
+        super().__init__(code, f"{uri}: {problem}" + (f"; {hint}" if hint else ""))
         self.uri = uri
         self.problem = problem
         self.hint = hint
-        self.message = f"{uri}: {problem}" + (f"; {hint}" if hint else "")
-        super().__init__(self.message)
 
     def __repr__(self) -> str:
         return f"HalError({self.code.name}, {self.uri!r}, {self.problem!r})"

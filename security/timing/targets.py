@@ -347,6 +347,7 @@ def _chip_pin() -> Case:
     client_pin = device.client_pin
     state = device.state
     stored = state.pin_hash
+    assert stored is not None, "the chip has a PIN set by _chip()"
 
     def make(label: int) -> bytes:
         guess = near_bytes(stored) if label == 0 else secrets.token_bytes(16)

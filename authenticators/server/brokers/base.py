@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from authenticators.core.identities import Identity
+from authenticators.digits import is_digits
 from authenticators.protocol import Action, Level, ProtocolError, ReferenceText
 from authenticators.server.oidc.models import Authentication
 
@@ -247,7 +248,7 @@ def uuid_of(value: str, what: str, error: str = "invalid_request") -> str:
 
 def cpr_of(value: str, what: str, error: str = "invalid_request") -> str:
     digits = value.replace("-", "")
-    if not (len(digits) == 10 and digits.isascii() and digits.isdigit()):
+    if not is_digits(digits, 10):
         raise BrokerError(error, f"{what} takes a CPR number of 10 digits.")
     return digits
 
