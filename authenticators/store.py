@@ -14,7 +14,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -302,6 +302,22 @@ class Store:
                 (schema.namespace, schema.version),
             )
             self._local.created.append(schema.namespace)
+
+    def clear(self, keep: Collection[str] = ()) -> None:
+        """Empty every table of every component but those named in ``keep`` (the emulator's
+        reset): the one place that lists the tables, since it holds them all."""
+        with self.transaction() as conn:
+            tables = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    " AND name NOT LIKE 'sqlite_%' AND name != 'schema_versions'"
+                ).fetchall()
+            ]
+            conn.execute("PRAGMA defer_foreign_keys = ON")
+            for table in tables:
+                if table not in keep:
+                    conn.execute(f'DELETE FROM "{table}"')  # noqa: S608 - names from sqlite_master
 
     def integrity_check(self) -> bool:
         with self.read() as conn:

@@ -203,7 +203,11 @@ class AppRepository:
         private, public = new_device_key()
         with self.store.transaction() as conn:
             self._insert_verifier(conn, app_id, owner, public, enrolled_at, biometrics, now)
-            conn.execute("INSERT INTO app_phone VALUES (?, ?, ?, 0)", (app_id, private, pin_hash))
+            conn.execute(
+                "INSERT INTO app_phone (app_id, private_key, pin_hash, pin_failures)"
+                " VALUES (?, ?, ?, 0)",
+                (app_id, private, pin_hash),
+            )
         return self.get(app_id)
 
     def register(
@@ -247,7 +251,9 @@ class AppRepository:
         self._check_room(conn, owner)
         try:
             conn.execute(
-                "INSERT INTO app_verifier VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO app_verifier (app_id, owner, public_key, level, biometrics, status, "
+                "used, created_at, changed_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     app_id,
                     owner,
@@ -390,7 +396,8 @@ class AppRepository:
     def save_scanned(self, app_id: str, transaction_id: str, frames: FrameCollector) -> None:
         with self.store.transaction() as conn:
             conn.execute(
-                "INSERT INTO app_phone_scans VALUES (?, ?, ?) ON CONFLICT(app_id, transaction_id)"
+                "INSERT INTO app_phone_scans (app_id, transaction_id, frames)"
+                " VALUES (?, ?, ?) ON CONFLICT(app_id, transaction_id)"
                 " DO UPDATE SET frames = excluded.frames",
                 (app_id, transaction_id, json.dumps(frames.to_dict())),
             )

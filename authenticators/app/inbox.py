@@ -240,7 +240,10 @@ class StateExchange:
                 )
             try:
                 conn.execute(
-                    "INSERT INTO app_logins VALUES"
+                    "INSERT INTO app_logins (transaction_id, identity_uuid, challenge, binding, "
+                    "pin_required, status, shown, screen, scanned_update, scanned_at, answer, "
+                    "created_at, expires_at, finished_at)"
+                    " VALUES"
                     " (?, ?, ?, ?, ?, ?, 0, ?, NULL, NULL, NULL, ?, ?, NULL)",
                     (
                         challenge.transaction_id,
@@ -259,7 +262,7 @@ class StateExchange:
                     ErrorCode.CONFLICT, f"login {challenge.transaction_id} was pushed already"
                 ) from None
             conn.executemany(
-                "INSERT INTO app_pushes VALUES (?, ?, ?)",
+                "INSERT INTO app_pushes (transaction_id, app_id, pushed_at) VALUES (?, ?, ?)",
                 [(challenge.transaction_id, app_id, now) for app_id in app_ids],
             )
 
@@ -296,6 +299,21 @@ class StateExchange:
         if memo is not None:
             memo[key] = session
         return session
+
+    def open_logins(self, now: float, identity_uuid: str | None = None) -> list[tuple[str, str]]:
+        """``(transaction_id, identity_uuid)`` of the logins still open (pending, or answered
+        and not yet taken) that have not expired, oldest first; one person's when named."""
+        with self.store.read() as conn:
+            rows = conn.execute(
+                "SELECT transaction_id, identity_uuid FROM app_logins"
+                " WHERE status IN (?, ?) AND expires_at > ? ORDER BY created_at",
+                (SessionStatus.PENDING.value, SessionStatus.ANSWERED.value, now),
+            ).fetchall()
+        return [
+            (row["transaction_id"], row["identity_uuid"])
+            for row in rows
+            if identity_uuid is None or row["identity_uuid"] == identity_uuid
+        ]
 
     def _changing(self, transaction_id: str) -> None:
         """Forget the session read in this transaction: it is about to change."""

@@ -100,7 +100,10 @@ class ChipRepository:
         with self.store.transaction() as conn:
             try:
                 conn.execute(
-                    "INSERT INTO chip_authenticators VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO chip_authenticators (name, uri, rp_id, credential_id, "
+                    "public_key, aaguid, attestation, user_handle, resident, uv_required, "
+                    "sign_count, last_used, created_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         record.name,
                         record.uri,

@@ -139,7 +139,9 @@ class TokenRepository:
         with self.store.transaction() as conn:
             try:
                 conn.execute(
-                    "INSERT INTO code_tokens VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO code_tokens (kind, name, serial, seed, params, hardware, state, "
+                    "created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         self.kind,
                         name,

@@ -147,7 +147,9 @@ class IdentityRepository:
         with self.store.transaction() as conn:
             try:
                 conn.execute(
-                    "INSERT INTO identities VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO identities (uuid, user_id, name, birthdate, cpr, password, "
+                    "created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (identity_uuid, user_id, name, born, cpr_number, encoded, now),
                 )
             except sqlite3.IntegrityError:
@@ -227,7 +229,9 @@ class IdentityRepository:
             plugin.load(self.store, authenticator_id)  # raises when it does not exist
             try:
                 conn.execute(
-                    "INSERT INTO identity_authenticators VALUES (?, ?, ?, ?)",
+                    "INSERT INTO identity_authenticators (identity_uuid, kind, authenticator_id, "
+                    "added_at)"
+                    " VALUES (?, ?, ?, ?)",
                     (identity.uuid, kind, authenticator_id, self.clock.now()),
                 )
             except sqlite3.IntegrityError:

@@ -100,6 +100,19 @@ class PendingLogin:
     level: Level
 
 
+@dataclass(frozen=True)
+class OpenLogin:
+    """A login waiting for its answer, as the control API lists it."""
+
+    transaction_id: str
+    user_id: str
+    kind: str
+    level: Level
+    challenge: Challenge
+    created_at: float
+    expires_at: float
+
+
 @dataclass
 class LoginService:
     """The verifier side of a login, as a service provider's broker runs it."""
@@ -208,7 +221,10 @@ class LoginService:
         chosen = eligible[0] if len(eligible) == 1 else ""
         with self.store.transaction() as conn:
             conn.execute(
-                "INSERT INTO login_transactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL)",
+                "INSERT INTO login_transactions (id, identity_uuid, kind, authenticator_id, "
+                "eligible, challenge, requested_level, status, reason, created_at, expires_at, "
+                "finished_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL)",
                 (
                     challenge.transaction_id,
                     identity.uuid,
@@ -253,6 +269,30 @@ class LoginService:
             status=row["status"],
             level=Level(row["requested_level"]),
         )
+
+    def open_logins(self, kind: str | None = None) -> list[OpenLogin]:
+        """Logins waiting for an answer that have not expired, oldest first."""
+        with self.store.read() as conn:
+            rows = conn.execute(
+                "SELECT t.id, t.kind, t.challenge, t.requested_level, t.created_at,"
+                " t.expires_at, i.user_id FROM login_transactions t"
+                " JOIN identities i ON i.uuid = t.identity_uuid"
+                " WHERE t.status = ? AND t.expires_at > ? ORDER BY t.created_at",
+                (PENDING, self.clock.now()),
+            ).fetchall()
+        return [
+            OpenLogin(
+                transaction_id=row["id"],
+                user_id=row["user_id"],
+                kind=row["kind"],
+                level=Level(row["requested_level"]),
+                challenge=Challenge.from_dict(json.loads(row["challenge"])),
+                created_at=row["created_at"],
+                expires_at=row["expires_at"],
+            )
+            for row in rows
+            if kind is None or row["kind"] == kind
+        ]
 
     def abandon(self, transaction_id: str, detail: str = "the login was broken off") -> None:
         """End a login that will get no answer (the device failed, the user gave up)."""

@@ -106,7 +106,10 @@ class OrganisationRepository:
         now = self.clock.now()
         with self.store.transaction() as conn:
             try:
-                conn.execute("INSERT INTO organisations VALUES (?, ?, ?)", (number, name, now))
+                conn.execute(
+                    "INSERT INTO organisations (cvr, name, created_at) VALUES (?, ?, ?)",
+                    (number, name, now),
+                )
             except sqlite3.IntegrityError:
                 raise CoreError(
                     CoreErrorCode.DUPLICATE_ORGANISATION,
@@ -134,7 +137,8 @@ class OrganisationRepository:
             identity = self.identities.get(user_id)
             org = self.get(cvr)
             conn.execute(
-                "INSERT INTO organisation_members VALUES (?, ?, ?, ?) "
+                "INSERT INTO organisation_members (identity_uuid, cvr, roles, added_at)"
+                " VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(identity_uuid, cvr) DO UPDATE SET roles = excluded.roles",
                 (identity.uuid, org.cvr, json.dumps(list(checked)), self.clock.now()),
             )

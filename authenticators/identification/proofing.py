@@ -316,7 +316,9 @@ class IdentificationService:
     def _save_proof(self, proof: Proof, identity_uuid: str, purpose: str) -> None:
         with self.store.transaction() as conn:
             conn.execute(
-                "INSERT INTO identification_proofs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO identification_proofs (proofing_id, identity_uuid, purpose, channel, "
+                "operator, document_ref, issuing_state, ial, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     proof.proofing_id,
                     identity_uuid,

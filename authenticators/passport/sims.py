@@ -140,7 +140,7 @@ class SimPassports:
         made = issuer.new_pki(country, self._now())
         with self.store.transaction() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO passport_countries VALUES (?, ?)",
+                "INSERT OR IGNORE INTO passport_countries (country, pki) VALUES (?, ?)",
                 (country, json.dumps(_pki_dict(made))),
             )
             row = conn.execute(
@@ -234,7 +234,8 @@ class SimPassports:
         with self.store.transaction() as conn:
             try:
                 conn.execute(
-                    "INSERT INTO passports VALUES (?, ?, ?)", (name, _encode(passport, flags), now)
+                    "INSERT INTO passports (name, record, created_at) VALUES (?, ?, ?)",
+                    (name, _encode(passport, flags), now),
                 )
             except sqlite3.IntegrityError:
                 raise _invalid(f"a passport named {name!r} exists; choose another name") from None

@@ -243,7 +243,8 @@ class ClientRegistry:
         with self.store.transaction() as conn:
             try:
                 conn.execute(
-                    f"{verb} INTO oidc_clients VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"{verb} INTO oidc_clients (client_id, name, secret_sha256, redirect_uris, "
+                    "scopes, source, created_at, jwks) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         client_id,
                         label,

@@ -267,36 +267,22 @@ async def pending_logins(request: Request, services: Services) -> Response:
     kind = request.query_params.get("kind")
 
     def work() -> list[dict[str, Any]]:
-        now = services.clock.now()
-        with services.store.read() as conn:
-            rows = conn.execute(
-                "SELECT t.id, t.kind, t.eligible, t.challenge, t.requested_level, t.created_at,"
-                " t.expires_at, i.user_id FROM login_transactions t"
-                " JOIN identities i ON i.uuid = t.identity_uuid"
-                " WHERE t.status = 'pending' AND t.expires_at > ? ORDER BY t.created_at",
-                (now,),
-            ).fetchall()
-        found = []
-        for row in rows:
-            if kind and row["kind"] != kind:
-                continue
-            challenge = services.login.pending(row["id"]).challenge
-            found.append(
-                {
-                    "transaction_id": row["id"],
-                    "user_id": row["user_id"],
-                    "kind": row["kind"],
-                    "level": row["requested_level"],
-                    "service_provider": challenge.service_provider,
-                    "reference_text": {
-                        "header": challenge.reference_text.header.value,
-                        "body": challenge.reference_text.body,
-                    },
-                    "created_at": row["created_at"],
-                    "expires_at": row["expires_at"],
-                }
-            )
-        return found
+        return [
+            {
+                "transaction_id": login.transaction_id,
+                "user_id": login.user_id,
+                "kind": login.kind,
+                "level": login.level.value,
+                "service_provider": login.challenge.service_provider,
+                "reference_text": {
+                    "header": login.challenge.reference_text.header.value,
+                    "body": login.challenge.reference_text.body,
+                },
+                "created_at": login.created_at,
+                "expires_at": login.expires_at,
+            }
+            for login in services.login.open_logins(kind or None)
+        ]
 
     return _json({"logins": await off_loop(work)})
 
@@ -352,17 +338,8 @@ async def rotate_keys(request: Request, services: Services) -> Response:
 
 def reset_state(services: Services) -> None:
     """Forget every identity, token, company, client, login and audit record."""
-    with services.store.transaction() as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            ).fetchall()
-        ]
-        conn.execute("PRAGMA defer_foreign_keys = ON")
-        for table in tables:
-            if table not in KEEP_ON_RESET:
-                conn.execute(f'DELETE FROM "{table}"')  # noqa: S608 - names from sqlite_master
+    with services.store.transaction():
+        services.store.clear(keep=KEEP_ON_RESET)
         services.clock.reset()
     if services.config.clients_file:
         from pathlib import Path

@@ -118,7 +118,7 @@ class FlowStore:
         now = self.clock.now()
         with self.store.transaction() as conn:
             conn.execute(
-                "INSERT INTO login_flows VALUES (?, ?, ?, ?)",
+                "INSERT INTO login_flows (id, data, created_at, expires_at) VALUES (?, ?, ?, ?)",
                 (flow.id, flow.to_json(), now, now + self.lifetime),
             )
             if secrets.randbelow(50) == 0:

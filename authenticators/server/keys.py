@@ -92,7 +92,8 @@ class KeyStore:
     def _insert(self, conn: Any) -> str:
         kid, key = _new_key()
         conn.execute(
-            "INSERT INTO signing_keys VALUES (?, ?, ?, ?, NULL, NULL)",
+            "INSERT INTO signing_keys (kid, alg, jwk, created_at, retired_at, publish_until)"
+            " VALUES (?, ?, ?, ?, NULL, NULL)",
             (kid, ALG, json.dumps(key.as_dict(private=True)), self.clock.now()),
         )
         return kid

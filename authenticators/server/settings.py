@@ -38,7 +38,7 @@ def admin_token(store: Store, given: str | None = None) -> str:
         else:
             token = _get(store, ADMIN_TOKEN_KEY) or secrets.token_urlsafe(24)
         conn.execute(
-            "INSERT INTO server_settings VALUES (?, ?) "
+            "INSERT INTO server_settings (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (ADMIN_TOKEN_KEY, token),
         )

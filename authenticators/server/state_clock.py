@@ -22,7 +22,7 @@ SCHEMA = Schema(
             offset REAL NOT NULL,
             frozen_at REAL
         );
-        INSERT INTO emulator_clock VALUES (1, 0.0, NULL)
+        INSERT INTO emulator_clock (id, offset, frozen_at) VALUES (1, 0.0, NULL)
         """
     ],
 )

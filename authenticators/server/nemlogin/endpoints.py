@@ -279,7 +279,7 @@ class NemLogin:
         now = services.clock.now()
         with services.store.transaction() as conn:
             conn.execute(
-                "INSERT INTO nemlogin_answers VALUES (?, ?, ?, ?)",
+                "INSERT INTO nemlogin_answers (id, browser, data, expires_at) VALUES (?, ?, ?, ?)",
                 (answer, flow.browser, json.dumps(data), now + ANSWER_LIFETIME),
             )
             conn.execute("DELETE FROM nemlogin_answers WHERE expires_at < ?", (now,))

@@ -88,7 +88,8 @@ def idp_keys(store: Store, clock: Clock) -> dict[str, KeyPair]:
     with store.transaction() as conn:
         for pair in made.values():
             conn.execute(
-                "INSERT OR IGNORE INTO nemlogin_keys VALUES (?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO nemlogin_keys (use, key_pem, cert_pem, created_at)"
+                " VALUES (?, ?, ?, ?)",
                 (pair.use, pair.key_pem, pair.cert_pem, clock.now()),
             )
         rows = conn.execute("SELECT use, key_pem, cert_pem FROM nemlogin_keys").fetchall()

@@ -247,7 +247,8 @@ class ReplayGuard:
             if seen is not None:
                 raise _error(SamlErrorCode.REPLAYED, "this request ID has been used before")
             conn.execute(
-                "INSERT INTO nemlogin_requests VALUES (?, ?, ?)",
+                "INSERT INTO nemlogin_requests (entity_id, request_id, expires_at)"
+                " VALUES (?, ?, ?)",
                 (entity_id, request_id, now + 2 * REQUEST_WINDOW),
             )
 

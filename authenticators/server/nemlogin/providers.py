@@ -227,7 +227,8 @@ class ProviderRegistry:
         sp = parse_metadata(xml, name=name, simulate=simulate)
         with self.store.transaction() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO nemlogin_sps VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO nemlogin_sps (entity_id, name, metadata, summary, "
+                "simulate, added_at, revision) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     sp.entity_id,
                     sp.name,

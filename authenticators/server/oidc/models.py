@@ -236,7 +236,10 @@ class GrantStore:
         now = self.clock.now()
         with self.store.transaction() as conn:
             conn.execute(
-                "INSERT INTO oidc_codes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                "INSERT INTO oidc_codes (code_sha256, client_id, redirect_uri, scope, nonce, "
+                "code_challenge, code_challenge_method, authentication, created_at, expires_at, "
+                "used)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
                 (
                     digest(code),
                     client_id,
@@ -292,7 +295,9 @@ class GrantStore:
         now = self.clock.now()
         with self.store.transaction() as conn:
             conn.execute(
-                "INSERT INTO oidc_tokens VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                "INSERT INTO oidc_tokens (token_sha256, client_id, code_sha256, scope, "
+                "authentication, created_at, expires_at, revoked)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
                 (
                     digest(access_token),
                     client_id,
@@ -317,7 +322,9 @@ class GrantStore:
         now = self.clock.now()
         with self.store.transaction() as conn:
             conn.execute(
-                "INSERT INTO oidc_refresh_tokens VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0)",
+                "INSERT INTO oidc_refresh_tokens (token_sha256, client_id, grant_sha256, scope, "
+                "authentication, created_at, expires_at, used, revoked)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0)",
                 (
                     digest(refresh_token),
                     client_id,

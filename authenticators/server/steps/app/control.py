@@ -13,6 +13,7 @@ from authenticators.app.apps import AppRecord, AppStatus
 from authenticators.app.device import Phone
 from authenticators.app.errors import AppRefusal
 from authenticators.app.inbox import SessionStatus, StateExchange
+from authenticators.core.errors import CoreError
 from authenticators.protocol import ProtocolError
 from authenticators.server.api import (
     Endpoint,
@@ -37,37 +38,35 @@ async def list_logins(request: Request, services: Services) -> Response:
     def work() -> list[dict[str, Any]]:
         exchange = StateExchange(services.store)
         now = services.clock.now()
-        with services.store.read() as conn:
-            rows = conn.execute(
-                "SELECT a.transaction_id, i.user_id, t.requested_level FROM app_logins a"
-                " JOIN identities i ON i.uuid = a.identity_uuid"
-                " JOIN login_transactions t ON t.id = a.transaction_id"
-                " WHERE a.status IN (?, ?) AND a.expires_at > ? ORDER BY a.created_at",
-                (SessionStatus.PENDING.value, SessionStatus.ANSWERED.value, now),
-            ).fetchall()
         found = []
-        for row in rows:
-            session = exchange.session(row["transaction_id"])
-            challenge = session.challenge
-            found.append(
-                {
-                    "transaction_id": session.transaction_id,
-                    "status": session.status.value,
-                    "user_id": row["user_id"],
-                    "level": row["requested_level"],
-                    "apps": list(session.apps),
-                    "service_provider": challenge.service_provider,
-                    "reference_text": {
-                        "header": challenge.reference_text.header.value,
-                        "body": challenge.reference_text.body,
-                    },
-                    "shown": session.shown,
-                    "binding_required": session.binding_required,
-                    "pin_required": session.pin_required,
-                    "scanned": session.screen.scanned is not None,
-                    "expires_in": max(0.0, round(session.expires_at - now, 1)),
-                }
-            )
+        with services.store.read():
+            for transaction_id, identity_uuid in exchange.open_logins(now):
+                session = exchange.session(transaction_id)
+                challenge = session.challenge
+                try:  # the core's side of the login: whose it is, the level asked for
+                    user_id = services.identities.by_uuid(identity_uuid).user_id
+                    level = services.login.pending(transaction_id).level
+                except CoreError:
+                    continue  # the person or the login is gone
+                found.append(
+                    {
+                        "transaction_id": session.transaction_id,
+                        "status": session.status.value,
+                        "user_id": user_id,
+                        "level": level.value,
+                        "apps": list(session.apps),
+                        "service_provider": challenge.service_provider,
+                        "reference_text": {
+                            "header": challenge.reference_text.header.value,
+                            "body": challenge.reference_text.body,
+                        },
+                        "shown": session.shown,
+                        "binding_required": session.binding_required,
+                        "pin_required": session.pin_required,
+                        "scanned": session.screen.scanned is not None,
+                        "expires_in": max(0.0, round(session.expires_at - now, 1)),
+                    }
+                )
         return found
 
     return json_response({"logins": await on_loop(work)})

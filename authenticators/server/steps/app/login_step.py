@@ -12,7 +12,7 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from authenticators.app.apps import parse_level
-from authenticators.app.inbox import SessionStatus, StateExchange
+from authenticators.app.inbox import StateExchange
 from authenticators.app.pin import hash_pin, pin_problem
 from authenticators.app.screen import LoginScreen
 from authenticators.core.errors import CoreError
@@ -39,24 +39,20 @@ def _supersede(services: Services, flow: Flow) -> None:
     """A new app login from the browser that started the person's open one takes its place
     (one at a time per person: it would be refused as parallel until the old one expired)."""
     assert flow.user_id
-    now = services.clock.now()
-    StateExchange(services.store)  # the table exists
-    with services.store.read() as conn:
-        rows = conn.execute(
-            "SELECT a.transaction_id FROM app_logins a"
-            " JOIN identities i ON i.uuid = a.identity_uuid"
-            " WHERE i.user_id = ? AND a.status IN (?, ?) AND a.expires_at > ?",
-            (flow.user_id, SessionStatus.PENDING.value, SessionStatus.ANSWERED.value, now),
-        ).fetchall()
-    for row in rows:
-        owner = services.flows.with_transaction(row["transaction_id"])
+    try:
+        identity = services.identities.get(flow.user_id)
+    except CoreError:
+        return  # the login's own start says what is wrong
+    opened = StateExchange(services.store).open_logins(services.clock.now(), identity.uuid)
+    for transaction_id, _identity in opened:
+        owner = services.flows.with_transaction(transaction_id)
         if (
             owner is not None
             and owner.id != flow.id
             and bytes_eq(owner.browser.encode("ascii"), flow.browser.encode("ascii"))
         ):
             services.login.abandon(
-                row["transaction_id"], "a new login from the same browser took its place"
+                transaction_id, "a new login from the same browser took its place"
             )
 
 
