@@ -18,8 +18,9 @@ import pyotp
 
 from authenticators.clock import FrozenClock
 from authenticators.codeviser.plugin import CodeTokenPlugin
+from authenticators.codeviser.record import TokenState
 from authenticators.codeviser.seeds import SeedImport
-from authenticators.codeviser.verifier import CodeVerifier, TokenState
+from authenticators.codeviser.verifier import CodeVerifier
 from authenticators.otp import OtpKey, OtpParams, hotp
 from authenticators.protocol import Reason
 from authenticators.store import Store

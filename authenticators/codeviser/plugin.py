@@ -7,9 +7,10 @@ from typing import Any
 
 from authenticators.clock import Clock
 from authenticators.codeviser.device import CodeTokenHolder
+from authenticators.codeviser.record import TokenState
 from authenticators.codeviser.seeds import SeedImport, check_seed
 from authenticators.codeviser.tokens import CodeTokenRecord, TokenRepository, new_serial
-from authenticators.codeviser.verifier import CheckResult, CodeVerifier, TokenState, VerifierPolicy
+from authenticators.codeviser.verifier import CheckResult, CodeVerifier, VerifierPolicy
 from authenticators.otp import OtpParams
 from authenticators.protocol import Enrollment, Level, Verdict
 from authenticators.store import Store

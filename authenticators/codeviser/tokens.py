@@ -14,8 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from authenticators.codeviser.verifier import TokenState
-from authenticators.otp import Algorithm, OtpKey, OtpParams
+from authenticators.codeviser.record import (
+    TokenState,
+    VerifierRecord,
+    params_from_dict,
+    params_to_dict,
+)
+from authenticators.otp import OtpKey, OtpParams
 from authenticators.protocol import Enrollment, ErrorCode, ProtocolError
 from authenticators.store import Schema, Store
 
@@ -50,24 +55,6 @@ def check_name(name: str) -> str:
     return name
 
 
-def params_to_dict(params: OtpParams) -> dict[str, Any]:
-    return {
-        "algorithm": params.algorithm.value,
-        "digits": params.digits,
-        "period": params.period,
-        "t0": params.t0,
-    }
-
-
-def params_from_dict(data: Mapping[str, Any]) -> OtpParams:
-    return OtpParams(
-        algorithm=Algorithm.parse(str(data["algorithm"])),
-        digits=int(data["digits"]),
-        period=int(data["period"]),
-        t0=int(data.get("t0", 0)),
-    )
-
-
 def new_serial(prefix: str) -> str:
     return f"{prefix}{secrets.randbelow(10**10):010d}"
 
@@ -87,16 +74,8 @@ class CodeTokenRecord:
         return OtpKey(self.seed, self.params)
 
     def enrollment(self) -> Enrollment:
-        return Enrollment(
-            self.kind,
-            self.name,
-            {
-                "seed": self.seed,
-                "params": params_to_dict(self.params),
-                "state": self.state.to_dict(),
-                "serial": self.serial,
-            },
-        )
+        record = VerifierRecord(self.seed, self.params, self.state, self.serial)
+        return record.enrollment(self.kind, self.name)
 
     def summary(self, now: float) -> dict[str, Any]:
         """Everything safe to show: no seed, no code."""

@@ -6,10 +6,10 @@ one store transaction. Every slot of a window is computed and compared, match or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+from authenticators.codeviser.record import TokenState, VerifierRecord
 from authenticators.otp import MAX_SLOTS, OtpKey, OtpParams, is_well_formed
 from authenticators.protocol import (
     Challenge,
@@ -40,46 +40,6 @@ class VerifierPolicy:
             )
         if self.max_failures < 1 or self.block_seconds < 0 or self.resync_window < 1:
             raise ValueError("max_failures and resync_window must be positive, block_seconds >= 0")
-
-
-class TokenState(NamedTuple):
-    """What the verifier remembers of one token between codes (immutable, cheap to make).
-
-    The learned drift is kept as the step the verifier expected when it last accepted a code
-    (``anchor``): ``last_step - anchor`` steps. Keeping two step numbers rather than their small
-    difference keeps the verification's arithmetic on values of one kind, whatever the drift.
-    """
-
-    last_step: int | None = None
-    anchor: int | None = None
-    failures: int = 0
-    locked_until: float = 0.0
-
-    @property
-    def drift(self) -> int:
-        """How many steps the token runs ahead (+) or behind (-)."""
-        if self.last_step is None or self.anchor is None:
-            return 0
-        return self.last_step - self.anchor
-
-    def locked(self, now: float) -> bool:
-        return now < self.locked_until
-
-    def to_dict(self) -> dict[str, Any]:
-        return self._asdict()
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> TokenState:
-        if not data:
-            return cls()
-        last = data.get("last_step")
-        anchor = data.get("anchor")
-        return cls(
-            last_step=None if last is None else int(last),
-            anchor=None if anchor is None else int(anchor),
-            failures=int(data.get("failures", 0)),
-            locked_until=float(data.get("locked_until", 0.0)),
-        )
 
 
 _new = tuple.__new__
@@ -275,14 +235,8 @@ class CodeVerifier:
 
 
 def _unpack(enrollment: Enrollment) -> tuple[OtpKey, TokenState]:
-    from authenticators.codeviser.tokens import params_from_dict
-
-    record = enrollment.record
-    seed = record["seed"]
-    if not isinstance(seed, bytes):
-        raise TypeError("seed must be bytes")
-    key = OtpKey(seed, params_from_dict(record["params"]))
-    return key, TokenState.from_dict(record.get("state"))
+    record = VerifierRecord.from_enrollment(enrollment)
+    return OtpKey(record.seed, record.params), record.state
 
 
 def _next_code_in(state: TokenState, now: float, params: OtpParams) -> float:

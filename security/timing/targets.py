@@ -26,7 +26,8 @@ from authenticators.app.channel import BINDING_SIZE, binding_code
 from authenticators.app.pin import check_pin
 from authenticators.app.verifier import AppVerifier, _Payload
 from authenticators.clock import FrozenClock
-from authenticators.codeviser.verifier import CodeVerifier, TokenState
+from authenticators.codeviser.record import TokenState
+from authenticators.codeviser.verifier import CodeVerifier
 from authenticators.ct import bytes_eq
 from authenticators.otp import OtpKey, OtpParams
 from authenticators.protocol import Action, Challenge, ReferenceText, code_proof

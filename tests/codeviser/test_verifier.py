@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from authenticators.clock import FrozenClock
 from authenticators.codeviser.device import response_for_code
-from authenticators.codeviser.tokens import params_to_dict
-from authenticators.codeviser.verifier import CodeVerifier, TokenState, VerifierPolicy
+from authenticators.codeviser.record import TokenState, params_to_dict
+from authenticators.codeviser.verifier import CodeVerifier, VerifierPolicy
 from authenticators.otp import Algorithm, OtpKey, OtpParams
 from authenticators.protocol import (
     Action,
