@@ -91,6 +91,7 @@ def _tables(schema: Schema) -> list[str]:
     return re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", "\n".join(schema.migrations))
 
 
+@pytest.mark.slow
 def test_a_column_added_by_migration_2_leaves_every_component_working(
     state: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -360,6 +360,7 @@ def test_login_with_the_app_rejected(state_dir: Path) -> None:
     assert "Login refused: rejected_by_user" in result.stderr
 
 
+@pytest.mark.slow
 def test_login_with_no_answer_expires(state_dir: Path) -> None:
     result = login_with(state_dir, lambda held, _: None)
     assert result.exit_code == 1

@@ -349,6 +349,7 @@ JSONISH = st.recursive(
     ),
     drop=st.sets(st.sampled_from(["decision", "bind", "t", "sig", "screen_binding"])),
 )
+@pytest.mark.slow
 def test_garbage_payloads_are_malformed_never_raised(
     signed: tuple[Challenge, Response], changes: dict[str, Any], drop: set[str]
 ) -> None:

@@ -6,6 +6,8 @@ import multiprocessing as mp
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from authenticators.clock import FrozenClock
 from authenticators.codeviser.plugin import CodeTokenPlugin
 from authenticators.codeviser.seeds import SeedImport
@@ -26,6 +28,7 @@ def racer(args: tuple[str, str, float, Any]) -> str:
     return CodeTokenPlugin().verify_code(store, "shared", code, now).reason.value
 
 
+@pytest.mark.slow
 def test_exactly_one_of_many_processes_accepts_a_code(tmp_path: Path) -> None:
     store = Store(tmp_path)
     CodeTokenPlugin().create(

@@ -110,6 +110,7 @@ def test_usage_errors_exit_2(alice: Emu) -> None:
     assert "Traceback" not in no_password.stderr
 
 
+@pytest.mark.slow
 def test_the_demo_runs(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[2]
     if not (root / ".venv" / "bin" / "mitid-emu").exists():

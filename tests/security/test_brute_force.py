@@ -7,6 +7,8 @@ import pytest
 from authenticators.store import Store
 from security import brute_force
 
+pytestmark = pytest.mark.slow  # see `make check`
+
 
 def test_the_lockout_allows_36_guesses_an_hour(store: Store) -> None:
     report = brute_force.attack(store, hours=24)

@@ -8,6 +8,8 @@ import pytest
 
 from security import crash
 
+pytestmark = pytest.mark.slow  # see `make check`
+
 
 @pytest.mark.timeout(180)
 def test_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:

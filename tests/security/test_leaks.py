@@ -9,6 +9,8 @@ import pytest
 
 from security import leaks, leaks_server
 
+pytestmark = pytest.mark.slow  # see `make check`
+
 #: Leaks found and not fixed yet: the start of the finding, and what is wrong (strict xfail).
 KNOWN_LEAKS: dict[str, str] = {}
 

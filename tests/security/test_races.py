@@ -6,6 +6,8 @@ import pytest
 
 from security import races
 
+pytestmark = pytest.mark.slow  # see `make check`
+
 
 @pytest.mark.timeout(180)
 def test_exactly_one_process_wins_every_race() -> None:

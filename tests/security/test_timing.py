@@ -9,6 +9,8 @@ import pytest
 from security.timing.dudect import THRESHOLD, measure, measure_twice_if_needed, welch_t
 from security.timing.targets import TARGETS, leaky_control, null_control
 
+pytestmark = pytest.mark.slow  # see `make check`
+
 QUICK_PER_CLASS = 10_000
 
 #: Targets with a leak not fixed yet, by name, with what is wrong (their xfail is strict).

@@ -42,6 +42,7 @@ def open_step(browser: BrowserLogin, server: ServerThread, user_id: str, app_id:
     return page
 
 
+@pytest.mark.slow
 def test_watch_approve_and_reject_against_a_running_server(
     own_server: ServerThread, tmp_path: Path
 ) -> None:

@@ -23,6 +23,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed (make test)"),
     pytest.mark.timeout(120),
+    pytest.mark.slow,
 ]
 
 # The app's script: every call the way an SPA's OIDC library makes it.

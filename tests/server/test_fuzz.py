@@ -23,6 +23,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThre
         yield server
 
 
+@pytest.mark.slow
 def test_no_request_from_the_openapi_document_gets_a_500(fuzz_server: ServerThread) -> None:
     schema = schemathesis.openapi.from_url(f"{fuzz_server.url}/emulator/openapi.json")
     headers = {"Authorization": f"Bearer {fuzz_server.admin_token}"}

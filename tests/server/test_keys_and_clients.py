@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 from joserfc.jwk import RSAKey
 
 from authenticators.pytest_plugin import MitIDClient
@@ -126,6 +127,7 @@ def test_clients_from_a_file(tmp_path: Path) -> None:
     assert_user_error(result, "client_id")
 
 
+@pytest.mark.slow
 def test_a_rotation_reaches_every_worker_at_once(tmp_path: Path) -> None:
     """Two workers on one state: after a rotation through either, every token's key is in
     every JWKS fetched after it, and both sign with the new key."""

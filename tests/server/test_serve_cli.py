@@ -17,6 +17,8 @@ import pytest
 
 from authenticators.server.testing import BrowserLogin, Emulator, authorization_request
 
+pytestmark = pytest.mark.slow  # see `make check`
+
 
 def test_serve_starts_fast_prints_what_to_use_and_shares_state_across_workers(
     tmp_path: Path,

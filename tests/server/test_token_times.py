@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import jwt as pyjwt
+import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
@@ -36,6 +37,7 @@ def _exchange(http: httpx.Client, code: str, verifier: str) -> str:
     return id_token
 
 
+@pytest.mark.slow
 def test_a_hundred_code_display_logins_give_tokens_valid_now(own_server: ServerThread) -> None:
     emulator = emulator_for(own_server)
     emulator.create_identity(

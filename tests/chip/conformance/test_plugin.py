@@ -17,7 +17,7 @@ from firmware_sim.chip import ChipDevice
 from firmware_sim.udp import UdpServer
 
 pytest_plugins = ["pytester"]
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.slow]
 
 #: A miniature of python-fido2's tests/device conftest: it imports the HID functions by name at
 #: import time and drives the controller over HTTP, as the real one does.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -58,6 +59,7 @@ WORDS = st.sampled_from(
 VALUES = st.lists(WORDS, max_size=3).map(" ".join)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=8,
     deadline=None,

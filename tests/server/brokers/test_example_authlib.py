@@ -39,6 +39,8 @@ from joserfc.jwt import JWTClaimsRegistry
 from authenticators.pytest_plugin import MitIDBrokerClient, MitIDIdentity, MitIDServer
 from authenticators.server.testing import Emulator
 
+pytestmark = pytest.mark.slow  # see `make check`
+
 CHROMIUM = Path("/usr/bin/chromium")
 REFERENCE = "Log on to Demo Bank"
 

@@ -40,6 +40,7 @@ def certificates(xml: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_metadata_asks_for_signed_requests_and_keeps_its_keys(tmp_path: Path) -> None:
     state = str(tmp_path / "state")
     with ServerThread(ServerConfig(state_dir=state, port=0)) as server:
