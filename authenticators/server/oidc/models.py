@@ -418,7 +418,8 @@ class GrantStore:
         auth = replace(auth, session_id=secrets.token_urlsafe(16))
         with self.store.transaction() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO oidc_sessions VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO oidc_sessions"
+                " (browser, sid, authentication, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                 (browser, auth.session_id, auth.to_json(), now, now + lifetime),
             )
         return auth
@@ -453,7 +454,7 @@ class GrantStore:
             conn.execute("DELETE FROM oidc_assertion_ids WHERE expires_at < ?", (now,))
             try:
                 conn.execute(
-                    "INSERT INTO oidc_assertion_ids VALUES (?, ?, ?)",
+                    "INSERT INTO oidc_assertion_ids (client_id, jti, expires_at) VALUES (?, ?, ?)",
                     (client_id, jti, max(expires_at, now) + 120),
                 )
             except sqlite3.IntegrityError:
@@ -468,7 +469,8 @@ class GrantStore:
         now = self.clock.now()
         with self.store.transaction() as conn:
             conn.execute(
-                "INSERT INTO oidc_pushed_requests VALUES (?, ?, ?, ?)",
+                "INSERT INTO oidc_pushed_requests"
+                " (request_uri_sha256, client_id, params, expires_at) VALUES (?, ?, ?, ?)",
                 (digest(request_uri), client_id, json.dumps(params), now + lifetime),
             )
             if secrets.randbelow(50) == 0:
