@@ -395,6 +395,7 @@ def test_a_reference_text_over_130_characters_is_exit_2(
 # -- two terminals -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_processes_complete_a_login_through_the_state(alice: Emu, tmp_path: Path) -> None:
     enroll_cli(alice)
     env = {

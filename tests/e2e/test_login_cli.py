@@ -26,6 +26,7 @@ def current_code(emu: Emu) -> str:
     return str(json.loads(emu("codeviser", "code", "t1", "--json").stdout)["code"])
 
 
+@pytest.mark.slow
 def test_a_login_at_the_prompts(alice: Emu) -> None:
     code = current_code(alice)
     result = alice.run(

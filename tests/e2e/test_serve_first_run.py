@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 
 from authenticators.server.runner import ServerThread
 from authenticators.server.testing import BrowserLogin, Page
@@ -55,6 +56,7 @@ def test_the_start_page_lists_issuers_clients_identities_and_logs_in(
         emulator.close()
 
 
+@pytest.mark.slow
 def test_serve_on_every_interface_warns_and_takes_the_external_issuer(tmp_path: Path) -> None:
     env = {**os.environ, "MITID_EMU_STATE": str(tmp_path / "state")}
     command = [sys.executable, "-m", "authenticators.cli", "serve", "--host", "0.0.0.0",  # noqa: S104

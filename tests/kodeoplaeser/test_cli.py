@@ -79,6 +79,7 @@ def test_repeat_says_the_same_code_without_pressing(
     assert hardware(store)["battery"] == battery
 
 
+@pytest.mark.slow
 def test_repeat_is_the_same_audio_across_processes(emu: Emu, reader: str, tmp_path: Path) -> None:
     first, again = tmp_path / "first.wav", tmp_path / "again.wav"
     spoken = emu.run("kodeoplaeser", "speak", reader, "--at", AT, "--out", str(first))
