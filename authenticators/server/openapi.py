@@ -205,8 +205,19 @@ def openapi_document(services: Services) -> dict[str, Any]:
                                 "type": "array",
                                 "items": {
                                     "type": "string",
-                                    "enum": ["openid", "profile", "ssn", "mitid_erhverv"],
+                                    "enum": [
+                                        "openid",
+                                        "profile",
+                                        "ssn",
+                                        "mitid_erhverv",
+                                        "offline_access",
+                                    ],
                                 },
+                            },
+                            "jwks": {
+                                "type": "object",
+                                "description": "public keys: private_key_jwt, request objects",
+                                "properties": {"keys": {"type": "array", "maxItems": 10}},
                             },
                         },
                     }
