@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import gc
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ from tests.firmware_sim.passport.test_icao_vectors import D, h
 from tests.support import Emu, assert_user_error
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
+PCSCD_PID = Path("/run/pcscd/pcscd.pid")
 VPCD_LOCK = Path(tempfile.gettempdir()) / "mitid-emulator-vpcd.lock"
 READER = "Virtual PCD 00 00"
 WAIT = 20.0  # seconds for pcscd to start or to see a card; never an assertion on time
@@ -76,11 +78,12 @@ def test_serve_without_vpcd_is_a_clear_error(emu: Emu) -> None:
 
 def _readers() -> list[str]:
     from smartcard.Exceptions import SmartcardException
+    from smartcard.pcsc.PCSCExceptions import BaseSCardException
     from smartcard.System import readers
 
     try:
         return [str(r) for r in readers()]
-    except SmartcardException:
+    except (SmartcardException, BaseSCardException):  # no pcscd (yet), or a stale socket
         return []
 
 
@@ -102,12 +105,21 @@ def pcscd() -> Iterator[None]:
         if os.environ.get("CI"):
             pytest.fail("pcscd and vsmartcard-vpcd are missing: run scripts/system-deps.sh")
         pytest.skip("pcscd and vsmartcard-vpcd are not installed (scripts/system-deps.sh)")
+    started = None
     if READER not in _readers():
         subprocess.run(["pcscd"], check=True, capture_output=True)  # it daemonizes
         _wait(lambda: READER in _readers(), "pcscd to offer the virtual reader")
-    with VPCD_LOCK.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+        with contextlib.suppress(OSError, ValueError):
+            started = int(PCSCD_PID.read_text().strip("\x00\n "))
+    try:
+        with VPCD_LOCK.open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+    finally:
+        if started is not None:  # the pcscd this test started ends with it
+            gc.collect()  # pyscard releases its contexts when collected: while pcscd still runs
+            with contextlib.suppress(OSError):
+                os.kill(started, signal.SIGTERM)
 
 
 def _card_present() -> bool:
