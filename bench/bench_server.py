@@ -118,7 +118,12 @@ def start_server(state: Path, workers: int) -> Server:
         env=env,
     )
     assert proc.stdout is not None
-    text = "".join(proc.stdout.readline() for _ in range(4))
+    lines: list[str] = []
+    for _ in range(40):  # the banner, up to the admin token's line
+        lines.append(proc.stdout.readline())
+        if not lines[-1] or "admin token:" in lines[-1]:
+            break
+    text = "".join(lines)
     url = re.search(r"login server: (http://\S+)", text)
     token = re.search(r"admin token: (\S+)", text)
     if not (url and token):

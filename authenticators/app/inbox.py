@@ -303,17 +303,22 @@ class StateExchange:
     def open_logins(self, now: float, identity_uuid: str | None = None) -> list[tuple[str, str]]:
         """``(transaction_id, identity_uuid)`` of the logins still open (pending, or answered
         and not yet taken) that have not expired, oldest first; one person's when named."""
+        open_now = (SessionStatus.PENDING.value, SessionStatus.ANSWERED.value, now)
         with self.store.read() as conn:
-            rows = conn.execute(
-                "SELECT transaction_id, identity_uuid FROM app_logins"
-                " WHERE status IN (?, ?) AND expires_at > ? ORDER BY created_at",
-                (SessionStatus.PENDING.value, SessionStatus.ANSWERED.value, now),
-            ).fetchall()
-        return [
-            (row["transaction_id"], row["identity_uuid"])
-            for row in rows
-            if identity_uuid is None or row["identity_uuid"] == identity_uuid
-        ]
+            if identity_uuid is None:
+                rows = conn.execute(
+                    "SELECT transaction_id, identity_uuid FROM app_logins"
+                    " WHERE status IN (?, ?) AND expires_at > ? ORDER BY created_at",
+                    open_now,
+                ).fetchall()
+            else:
+                rows = conn.execute(
+                    "SELECT transaction_id, identity_uuid FROM app_logins"
+                    " WHERE status IN (?, ?) AND expires_at > ? AND identity_uuid = ?"
+                    " ORDER BY created_at",
+                    (*open_now, identity_uuid),
+                ).fetchall()
+        return [(row["transaction_id"], row["identity_uuid"]) for row in rows]
 
     def _changing(self, transaction_id: str) -> None:
         """Forget the session read in this transaction: it is about to change."""
