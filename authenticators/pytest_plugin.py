@@ -346,17 +346,23 @@ class AppApprover:
             if self.app_id not in login["apps"] or not login["shown"]:
                 continue
             tx = login["transaction_id"]
+            # Listed before the answer is sent: the login it completes may be over before the
+            # answer's own response arrives here. Taken off again when the answer is refused.
+            answers = self.rejected if self.decision == "reject" else self.approved
+            answers.append(tx)
             try:
                 if self.decision == "reject":
                     self.emulator.app_reject(tx, app_id=self.app_id)
-                    self.rejected.append(tx)
                 else:
                     pin = self.pin if login["pin_required"] else None
                     self.emulator.app_approve(tx, app_id=self.app_id, pin=pin)
-                    self.approved.append(tx)
                 answered += 1
             except EmulatorError as exc:  # answered meanwhile, expired: the next round sees
+                answers.remove(tx)
                 self.errors.append(f"{tx}: {exc.error}")
+            except BaseException:
+                answers.remove(tx)
+                raise
         return answered
 
     def _run(self) -> None:
