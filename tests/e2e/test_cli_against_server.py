@@ -150,3 +150,23 @@ def test_a_missing_authenticator_is_never_offered_nor_a_500(
     finally:
         browser.close()
         emulator.close()
+
+
+def test_the_control_api_takes_an_80_bit_seed_with_the_warning_and_its_code_works(
+    own_server: ServerThread,  # noqa: F811
+) -> None:
+    emulator = emulator_for(own_server)
+    emulator.create_identity("short.seed", "Short Seed")
+    uri = "otpauth://totp/MitID:t?secret=JBSWY3DPEHPK3PXP"  # 80 bits
+    enrolled = emulator.enroll("short.seed", "codeviser", otpauth_uri=uri)
+    assert "RFC 4226" in enrolled["warning"]
+    at = _freeze_an_hour_ahead(emulator)
+    code = emulator.call("GET", f"/emulator/code-tokens/codeviser/{enrolled['id']}/code")
+    assert code["code"] == totp(base64.b32decode("JBSWY3DPEHPK3PXP"), at)
+    too_short = emulator.http.post(
+        "/emulator/identities/short.seed/authenticators",
+        json={"kind": "codeviser", "otpauth_uri": "otpauth://totp/MitID:t?secret=AAAAAAAAAAAAAAA"},
+    )
+    assert too_short.status_code == 400
+    assert "at least 80 bits" in too_short.json()["error_description"]
+    emulator.close()
