@@ -34,6 +34,9 @@ def test_the_start_page_lists_issuers_clients_identities_and_logs_in(
                   "example", REDIRECT, "start.user", "Start User", "codeviser",
                   "/emulator/openapi.json"):  # fmt: skip
         assert shown in page.text, shown
+    self_service = re.search(r'id="self-service" href="([^"]+)"', page.text)
+    assert self_service
+    assert httpx.get(self_service.group(1)).status_code == 200
     index = httpx.get(own_server.url + "/emulator/")
     assert index.status_code == 200
     assert index.json()["openapi"] == own_server.url + "/emulator/openapi.json"
