@@ -299,6 +299,18 @@ def mitid_registered_identity(
 
 
 @pytest.fixture
+def passport(mitid_passport: dict[str, Any]) -> dict[str, Any]:
+    """``mitid_passport`` under its short name; a project's own ``passport`` fixture wins."""
+    return mitid_passport
+
+
+@pytest.fixture
+def registered_identity(mitid_registered_identity: RegisteredIdentity) -> RegisteredIdentity:
+    """``mitid_registered_identity`` under its short name; a project's own fixture wins."""
+    return mitid_registered_identity
+
+
+@pytest.fixture
 def mitid_code_display(mitid_server: MitIDServer, mitid_identity: MitIDIdentity) -> CodeDisplay:
     return CodeDisplay(
         "codeviser", mitid_identity.authenticators["codeviser"], mitid_server.emulator
