@@ -15,10 +15,16 @@ from starlette.routing import BaseRoute, Route
 
 from authenticators import registry
 from authenticators.core.identities import Identity
-from authenticators.server.api import admin_endpoint, off_loop, path_param, services_of
+from authenticators.server.api import (
+    Endpoint,
+    Schema,
+    object_schema,
+    off_loop,
+    path_param,
+    services_of,
+)
 from authenticators.server.context import Services
 from authenticators.server.http import ApiError, Fields, read_json
-from authenticators.server.openapi import openapi_document
 
 # Kept by a reset: the signing keys (clients cache the JWKS), the admin token, schema versions.
 KEEP_ON_RESET = {
@@ -41,8 +47,8 @@ def identity_json(services: Services, identity: Identity) -> dict[str, Any]:
     return data
 
 
-async def _body(request: Request, services: Services, allowed: set[str] | None) -> Fields:
-    return Fields(await read_json(request, services.config.body_limit), allowed)
+_STR: Schema = {"type": "string"}
+_CHANGES = (400, 401, 404, 409, 413, 415)  # what a call with a JSON body may be refused with
 
 
 # -- identities ------------------------------------------------------------------------------
@@ -55,19 +61,8 @@ async def list_identities(request: Request, services: Services) -> Response:
     return _json({"identities": await off_loop(work)})
 
 
-IDENTITY_FIELDS = {
-    "user_id",
-    "name",
-    "password",
-    "cpr",
-    "birthdate",
-    "authenticators",
-    "organisations",
-}
-
-
 async def create_identity(request: Request, services: Services) -> Response:
-    fields = await _body(request, services, IDENTITY_FIELDS)
+    fields = await CREATE_IDENTITY.fields(request, services)
     user_id = fields.req_text("user_id", max_length=64)
     name = fields.req_text("name", max_length=200)
     password = fields.text("password", max_length=256)
@@ -139,7 +134,7 @@ def _enrolls_alone(services: Services, wanted: dict[str, Any]) -> bool:
 
 async def add_authenticator(request: Request, services: Services) -> Response:
     user_id = path_param(request, "user_id")
-    fields = await _body(request, services, None)
+    fields = Fields(await read_json(request, services.config.body_limit))  # _enroll checks them
     return _json(await off_loop(_enroll, services, user_id, fields), 201)
 
 
@@ -168,7 +163,7 @@ async def list_organisations(request: Request, services: Services) -> Response:
 
 
 async def create_organisation(request: Request, services: Services) -> Response:
-    fields = await _body(request, services, {"cvr", "name"})
+    fields = await CREATE_ORGANISATION.fields(request, services)
     cvr = fields.req_text("cvr", max_length=16)
     name = fields.req_text("name", max_length=200)
     org = await off_loop(services.organisations.create, cvr, name)
@@ -194,7 +189,7 @@ def _join(services: Services, user_id: str, fields: Fields) -> None:
 async def add_membership(request: Request, services: Services) -> Response:
     user_id = path_param(request, "user_id")
     cvr = path_param(request, "cvr")
-    fields = await _body(request, services, {"roles"})
+    fields = await ADD_MEMBERSHIP.fields(request, services)
     roles = fields.texts("roles", max_items=32, max_length=64) or []
 
     def work() -> dict[str, Any]:
@@ -220,11 +215,7 @@ async def list_clients(request: Request, services: Services) -> Response:
 
 
 async def create_client(request: Request, services: Services) -> Response:
-    fields = await _body(
-        request,
-        services,
-        {"client_id", "redirect_uris", "public", "client_secret", "name", "scopes", "jwks"},
-    )
+    fields = await CREATE_CLIENT.fields(request, services)
     client_id = fields.req_text("client_id", max_length=128)
     uris = fields.texts("redirect_uris", max_items=20, max_length=2000)
     if not uris:
@@ -301,7 +292,7 @@ async def get_clock(request: Request, services: Services) -> Response:
 
 
 async def set_clock(request: Request, services: Services) -> Response:
-    fields = await _body(request, services, {"freeze", "at", "advance", "reset"})
+    fields = await SET_CLOCK.fields(request, services)
     at = fields.number("at", minimum=0, maximum=4_102_444_800)  # up to year 2100
     advance = fields.number("advance", minimum=-10 * 365 * 86400, maximum=10 * 365 * 86400)
     reset = fields.flag("reset")
@@ -353,45 +344,205 @@ async def reset(request: Request, services: Services) -> Response:
 
 
 async def openapi(request: Request) -> Response:
+    from authenticators.server.openapi import openapi_document  # it describes ENDPOINTS below
+
     return JSONResponse(openapi_document(services_of(request)))
 
 
+# -- the declarations: routes and the OpenAPI document are made from them ----------------------
+
+_USER_ID: Schema = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"}
+_NAME: Schema = {"type": "string", "minLength": 1, "maxLength": 200}
+_CVR_PARAM: Schema = {"type": "string", "minLength": 1, "maxLength": 16}
+_ENROLL: Schema = {"$ref": "#/components/schemas/Enroll"}
+
+CREATE_IDENTITY = Endpoint(
+    "POST",
+    "/emulator/identities",
+    create_identity,
+    "Create an identity (with authenticators and companies)",
+    body=object_schema(
+        {
+            "user_id": _USER_ID,
+            "name": _NAME,
+            "password": {"type": "string", "minLength": 8, "maxLength": 256},
+            "cpr": {"type": "string", "pattern": "^[0-9]{6}-?[0-9]{4}$"},
+            "birthdate": {"type": "string", "format": "date"},
+            "authenticators": {"type": "array", "maxItems": 4, "items": _ENROLL},
+            "organisations": {
+                "type": "array",
+                "maxItems": 4,
+                "items": object_schema(
+                    {
+                        "cvr": {"type": "string", "pattern": "^[1-9][0-9]{7}$"},
+                        "name": _NAME,
+                        "roles": {"type": "array", "items": _STR, "maxItems": 8},
+                    },
+                    ["cvr"],
+                ),
+            },
+        },
+        ["user_id", "name"],
+    ),
+    body_required=True,
+    ok="created",
+    created=True,
+    errors=_CHANGES,
+)
+ADD_MEMBERSHIP = Endpoint(
+    "PUT",
+    "/emulator/identities/{user_id}/organisations/{cvr}",
+    add_membership,
+    "Let the identity act for the company, with roles",
+    body=object_schema({"roles": {"type": "array", "items": _STR, "maxItems": 32}}),
+    errors=(400, 401, 404, 413, 415),
+    params={"cvr": _CVR_PARAM},
+)
+CREATE_ORGANISATION = Endpoint(
+    "POST",
+    "/emulator/organisations",
+    create_organisation,
+    "Create a company (MitID Erhverv)",
+    body=object_schema(
+        {"cvr": {"type": "string", "pattern": "^(DK)?[1-9][0-9]{7}$"}, "name": _NAME},
+        ["cvr", "name"],
+    ),
+    body_required=True,
+    ok="created",
+    created=True,
+    errors=(400, 401, 409, 413, 415),
+)
+CREATE_CLIENT = Endpoint(
+    "POST",
+    "/emulator/clients",
+    create_client,
+    "Register an OIDC client (the secret is returned once)",
+    body=object_schema(
+        {
+            "client_id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{2,127}$"},
+            "redirect_uris": {
+                "type": "array",
+                "items": {"type": "string", "format": "uri"},
+                "minItems": 1,
+                "maxItems": 5,
+            },
+            "public": {"type": "boolean"},
+            "client_secret": {"type": "string", "minLength": 16, "maxLength": 512},
+            "name": {"type": "string", "maxLength": 200},
+            "scopes": {
+                "type": "array",
+                "items": {
+                    "type": "string",
+                    "enum": ["openid", "profile", "ssn", "mitid_erhverv", "offline_access"],
+                },
+            },
+            "jwks": {
+                "type": "object",
+                "description": "public keys: private_key_jwt, request objects",
+                "properties": {"keys": {"type": "array", "maxItems": 10}},
+            },
+        },
+        ["client_id", "redirect_uris"],
+    ),
+    body_required=True,
+    ok="created",
+    created=True,
+    errors=(400, 401, 409, 413, 415),
+)
+SET_CLOCK = Endpoint(
+    "POST",
+    "/emulator/clock",
+    set_clock,
+    "Freeze, unfreeze, set or move the clock",
+    body=object_schema(
+        {
+            "freeze": {"type": "boolean"},
+            "at": {"type": "number", "minimum": 0, "maximum": 4102444800},
+            "advance": {"type": "number", "minimum": -315360000, "maximum": 315360000},
+            "reset": {"type": "boolean"},
+        }
+    ),
+    body_required=True,
+    errors=(400, 401, 413, 415),
+)
+
+ENDPOINTS = [
+    Endpoint("GET", "/emulator/identities", list_identities, "List identities"),
+    CREATE_IDENTITY,
+    Endpoint(
+        "GET", "/emulator/identities/{user_id}", get_identity, "Show an identity", errors=(401, 404)
+    ),
+    Endpoint(
+        "DELETE",
+        "/emulator/identities/{user_id}",
+        delete_identity,
+        "Delete an identity",
+        errors=(401, 404),
+    ),
+    Endpoint(
+        "POST",
+        "/emulator/identities/{user_id}/authenticators",
+        add_authenticator,
+        "Enroll a new authenticator for the identity",
+        body=_ENROLL,
+        body_required=True,
+        ok="enrolled",
+        created=True,
+        errors=_CHANGES,
+    ),
+    Endpoint(
+        "DELETE",
+        "/emulator/identities/{user_id}/authenticators/{kind}/{authenticator_id}",
+        remove_authenticator,
+        "Unlink an authenticator",
+        errors=(401, 404),
+    ),
+    ADD_MEMBERSHIP,
+    Endpoint(
+        "DELETE",
+        "/emulator/identities/{user_id}/organisations/{cvr}",
+        remove_membership,
+        "Stop the identity acting for the company",
+        errors=(400, 401, 404),
+        params={"cvr": _CVR_PARAM},
+    ),
+    Endpoint("GET", "/emulator/kinds", list_kinds, "Authenticator kinds and their login steps"),
+    Endpoint("GET", "/emulator/organisations", list_organisations, "List companies"),
+    CREATE_ORGANISATION,
+    Endpoint(
+        "DELETE",
+        "/emulator/organisations/{cvr}",
+        delete_organisation,
+        "Delete a company",
+        errors=(400, 401, 404),
+        params={"cvr": _CVR_PARAM},
+    ),
+    Endpoint("GET", "/emulator/clients", list_clients, "List OIDC clients"),
+    CREATE_CLIENT,
+    Endpoint(
+        "DELETE",
+        "/emulator/clients/{client_id}",
+        delete_client,
+        "Remove an OIDC client",
+        errors=(401, 404),
+        params={"client_id": {"type": "string", "minLength": 1, "maxLength": 128}},
+    ),
+    Endpoint(
+        "GET",
+        "/emulator/logins",
+        pending_logins,
+        "Pending logins (what an app would be asked to approve)",
+        query={"kind": _STR},
+    ),
+    Endpoint("GET", "/emulator/clock", get_clock, "The emulator's clock"),
+    SET_CLOCK,
+    Endpoint("POST", "/emulator/keys/rotate", rotate_keys, "Rotate the ID token signing key"),
+    Endpoint("POST", "/emulator/reset", reset, "Forget everything but the keys"),
+]
+
+
 def routes() -> list[BaseRoute]:
-    a = admin_endpoint
     return [
         Route("/emulator/openapi.json", openapi, methods=["GET"]),
-        Route("/emulator/identities", a(list_identities), methods=["GET"]),
-        Route("/emulator/identities", a(create_identity), methods=["POST"]),
-        Route("/emulator/identities/{user_id}", a(get_identity), methods=["GET"]),
-        Route("/emulator/identities/{user_id}", a(delete_identity), methods=["DELETE"]),
-        Route(
-            "/emulator/identities/{user_id}/authenticators", a(add_authenticator), methods=["POST"]
-        ),
-        Route(
-            "/emulator/identities/{user_id}/authenticators/{kind}/{authenticator_id}",
-            a(remove_authenticator),
-            methods=["DELETE"],
-        ),
-        Route(
-            "/emulator/identities/{user_id}/organisations/{cvr}",
-            a(add_membership),
-            methods=["PUT"],
-        ),
-        Route(
-            "/emulator/identities/{user_id}/organisations/{cvr}",
-            a(remove_membership),
-            methods=["DELETE"],
-        ),
-        Route("/emulator/kinds", a(list_kinds), methods=["GET"]),
-        Route("/emulator/organisations", a(list_organisations), methods=["GET"]),
-        Route("/emulator/organisations", a(create_organisation), methods=["POST"]),
-        Route("/emulator/organisations/{cvr}", a(delete_organisation), methods=["DELETE"]),
-        Route("/emulator/clients", a(list_clients), methods=["GET"]),
-        Route("/emulator/clients", a(create_client), methods=["POST"]),
-        Route("/emulator/clients/{client_id}", a(delete_client), methods=["DELETE"]),
-        Route("/emulator/logins", a(pending_logins), methods=["GET"]),
-        Route("/emulator/clock", a(get_clock), methods=["GET"]),
-        Route("/emulator/clock", a(set_clock), methods=["POST"]),
-        Route("/emulator/keys/rotate", a(rotate_keys), methods=["POST"]),
-        Route("/emulator/reset", a(reset), methods=["POST"]),
+        *(endpoint.route() for endpoint in ENDPOINTS),
     ]
