@@ -1,8 +1,10 @@
 """App instances at rest, in two halves that share only the app id.
 
 The verifier's half (``app_verifier``) holds the public key, the level the app was enrolled at,
-its status and which transactions it has answered. The phone's half (``app_phone``) holds the
-private key and the PIN hash: nothing on the verifier side ever reads it.
+its status and which transactions it has answered; :class:`VerifierRecord` is what of it goes into
+an :class:`~authenticators.protocol.Enrollment`, written and read back only here. The phone's
+half (``app_phone``) holds the private key and the PIN hash: nothing on the verifier side ever
+reads it.
 """
 
 from __future__ import annotations
@@ -97,6 +99,42 @@ def parse_level(text: str | Level) -> Level:
 
 
 @dataclass(frozen=True)
+class VerifierRecord:
+    """What the app verifier checks an answer against: key, level, status, answered logins."""
+
+    public_key: bytes = field(repr=False)
+    level: Level
+    biometrics: bool
+    status: AppStatus
+    used: tuple[str, ...] = field(repr=False)
+    owner: str
+
+    def enrollment(self, kind: str, app_id: str) -> Enrollment:
+        record = {
+            "public_key": self.public_key,
+            "level": self.level.value,
+            "biometrics": self.biometrics,
+            "status": self.status.value,
+            "used": list(self.used),
+            "owner": self.owner,
+        }
+        return Enrollment(kind, app_id, record)
+
+    @classmethod
+    def from_enrollment(cls, enrollment: Enrollment) -> VerifierRecord:
+        """Raises ``KeyError``, ``TypeError`` or ``ValueError`` for a damaged record."""
+        record = enrollment.record
+        return cls(
+            public_key=bytes(record["public_key"]),
+            level=Level(record["level"]),
+            biometrics=bool(record.get("biometrics", False)),
+            status=AppStatus(record["status"]),
+            used=tuple(str(tx) for tx in record.get("used", ())),
+            owner=str(record.get("owner", "")),
+        )
+
+
+@dataclass(frozen=True)
 class AppRecord:
     """The verifier's half of one app."""
 
@@ -111,18 +149,15 @@ class AppRecord:
     changed_at: float
 
     def enrollment(self) -> Enrollment:
-        return Enrollment(
-            KIND,
-            self.app_id,
-            {
-                "public_key": self.public_key,
-                "level": self.level.value,
-                "biometrics": self.biometrics,
-                "status": self.status.value,
-                "used": list(self.used),
-                "owner": self.owner,
-            },
+        record = VerifierRecord(
+            public_key=self.public_key,
+            level=self.level,
+            biometrics=self.biometrics,
+            status=self.status,
+            used=self.used,
+            owner=self.owner,
         )
+        return record.enrollment(KIND, self.app_id)
 
     def summary(self) -> dict[str, Any]:
         """Everything safe to show: no key material, no PIN."""

@@ -27,7 +27,7 @@ from authenticators.app.answer import (
     UserVerification,
     signed_bytes,
 )
-from authenticators.app.apps import KIND, USED_KEPT, AppStatus
+from authenticators.app.apps import KIND, USED_KEPT, AppStatus, VerifierRecord
 from authenticators.app.channel import BINDING_SIZE, binding_code
 from authenticators.app.policy import AppPolicy
 from authenticators.ct import bytes_eq
@@ -178,15 +178,15 @@ class AppVerifier:
             raise _Malformed("the response is for another transaction")
         if response.authenticator_id != enrollment.authenticator_id:
             raise _Malformed("the response names another app")
-        record = enrollment.record
         try:
-            status = AppStatus(record["status"])
-            enrolled = Level(record["level"])
-            used = [str(tx) for tx in record.get("used", ())]
-            key = _public_key(bytes(record["public_key"]))
-            biometrics = bool(record.get("biometrics", False))
+            record = VerifierRecord.from_enrollment(enrollment)
+            key = _public_key(record.public_key)
         except (KeyError, TypeError, ValueError):
             raise _Malformed("the app's enrollment record is damaged") from None
+        status = record.status
+        enrolled = record.level
+        used = list(record.used)
+        biometrics = record.biometrics
         if status is AppStatus.DEACTIVATED:
             return self._verdict(Reason.UNKNOWN_AUTHENTICATOR, "the app is deactivated")
         if status is AppStatus.BLOCKED:

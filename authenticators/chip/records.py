@@ -1,5 +1,9 @@
 """What the verifier keeps per enrolled chip: credential, public key, AAGUID, attestation, counter.
 
+:class:`VerifierRecord` is the verifier's part and its one (de)serialisation: the repository writes
+it into an :class:`~authenticators.protocol.Enrollment`, the assertion verifier
+(:mod:`~authenticators.chip.webauthn`) reads it back.
+
 One row per enrollment, named by the user (by default the device URI it was registered on, so
 ``identity add-authenticator USER chip sim:`` links the chip registered on ``sim:``).
 """
@@ -42,6 +46,50 @@ SCHEMA = Schema(
 
 
 @dataclass(frozen=True)
+class VerifierRecord:
+    """The credential the verifier checks assertions against, and the last signature counter."""
+
+    uri: str
+    rp_id: str
+    credential_id: bytes
+    public_key: bytes = field(repr=False)
+    aaguid: str
+    attestation: Mapping[str, Any]
+    resident: bool
+    uv_required: bool
+    sign_count: int
+
+    def enrollment(self, kind: str, name: str) -> Enrollment:
+        record = {
+            "uri": self.uri,
+            "rp_id": self.rp_id,
+            "credential_id": self.credential_id.hex(),
+            "public_key": self.public_key.hex(),
+            "aaguid": self.aaguid,
+            "attestation": dict(self.attestation),
+            "resident": self.resident,
+            "uv_required": self.uv_required,
+            "sign_count": self.sign_count,
+        }
+        return Enrollment(kind, name, record)
+
+    @classmethod
+    def from_enrollment(cls, enrollment: Enrollment) -> VerifierRecord:
+        record = enrollment.record
+        return cls(
+            uri=str(record.get("uri", "")),
+            rp_id=str(record["rp_id"]),
+            credential_id=bytes.fromhex(record["credential_id"]),
+            public_key=bytes.fromhex(record["public_key"]),
+            aaguid=str(record.get("aaguid", "")),
+            attestation=dict(record.get("attestation") or {}),
+            resident=bool(record.get("resident", False)),
+            uv_required=bool(record.get("uv_required", False)),
+            sign_count=int(record.get("sign_count", 0)),
+        )
+
+
+@dataclass(frozen=True)
 class ChipRecord:
     """One enrolled chip. ``public_key`` is the credential's COSE key (CBOR)."""
 
@@ -60,20 +108,18 @@ class ChipRecord:
     created_at: float
 
     def enrollment(self) -> Enrollment:
-        return Enrollment(KIND, self.name, self.to_record())
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "uri": self.uri,
-            "rp_id": self.rp_id,
-            "credential_id": self.credential_id.hex(),
-            "public_key": self.public_key.hex(),
-            "aaguid": self.aaguid,
-            "attestation": dict(self.attestation),
-            "resident": self.resident,
-            "uv_required": self.uv_required,
-            "sign_count": self.sign_count,
-        }
+        record = VerifierRecord(
+            uri=self.uri,
+            rp_id=self.rp_id,
+            credential_id=self.credential_id,
+            public_key=self.public_key,
+            aaguid=self.aaguid,
+            attestation=self.attestation,
+            resident=self.resident,
+            uv_required=self.uv_required,
+            sign_count=self.sign_count,
+        )
+        return record.enrollment(KIND, self.name)
 
     def to_dict(self) -> dict[str, Any]:
         return {

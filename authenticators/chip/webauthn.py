@@ -22,6 +22,7 @@ from fido2.cose import CoseKey
 from fido2.ctap2.base import AssertionResponse
 from fido2.webauthn import AuthenticatorData, CollectedClientData
 
+from authenticators.chip.records import VerifierRecord
 from authenticators.ct import bytes_eq
 from authenticators.protocol import Challenge, Enrollment, Level, Reason, Response, Verdict
 
@@ -108,7 +109,7 @@ class AssertionVerifier:
     def _verify(
         self, enrollment: Enrollment, challenge: Challenge, response: Response, now: float
     ) -> Verdict:
-        record = enrollment.record
+        record = VerifierRecord.from_enrollment(enrollment)
         if response.kind != KIND or challenge.kind != KIND:
             return self._refuse(Reason.MALFORMED, "not a chip response")
         if response.transaction_id != challenge.transaction_id:
@@ -117,11 +118,11 @@ class AssertionVerifier:
         if fields is None:
             return self._refuse(Reason.MALFORMED, "the assertion lacks fields or is not base64url")
         credential_id, auth_bytes, client_bytes, signature = fields
-        rp_id = str(record["rp_id"])
+        rp_id = record.rp_id
         wanted_rp = challenge.extra.get("rp_id", rp_id)
         if wanted_rp != rp_id:
             return self._refuse(Reason.BAD_BINDING, "the login asked for another RP ID")
-        if not bytes_eq(credential_id, bytes.fromhex(record["credential_id"])):
+        if not bytes_eq(credential_id, record.credential_id):
             return self._refuse(Reason.UNKNOWN_AUTHENTICATOR, "signed with another credential")
         try:
             client_data = CollectedClientData(client_bytes)
@@ -138,14 +139,14 @@ class AssertionVerifier:
             return self._refuse(Reason.BAD_BINDING, "signed for another RP ID")
         if not auth_data.is_user_present():
             return self._refuse(Reason.NOT_APPROVED, "nobody touched the key (UP flag clear)")
-        if record.get("uv_required") and not auth_data.is_user_verified():
+        if record.uv_required and not auth_data.is_user_verified():
             return self._refuse(Reason.NOT_APPROVED, "the PIN was not verified (UV flag clear)")
-        key = CoseKey.parse(_cbor_map(bytes.fromhex(record["public_key"])))
+        key = CoseKey.parse(_cbor_map(record.public_key))
         try:
             key.verify(auth_bytes + client_data.hash, signature)
         except (InvalidSignature, ValueError):
             return self._refuse(Reason.BAD_SIGNATURE, "the signature does not verify")
-        stored = int(record.get("sign_count", 0))
+        stored = record.sign_count
         counter = int(auth_data.counter)
         if (counter or stored) and counter <= stored:
             return self._refuse(
