@@ -158,6 +158,7 @@ class Endpoint:
     errors: tuple[int, ...] = (401,)
     params: Mapping[str, Schema] = field(default_factory=dict)  # path parameters by name
     query: Mapping[str, Schema] = field(default_factory=dict)  # optional query parameters
+    required_query: Mapping[str, Schema] = field(default_factory=dict)
 
     def route(self) -> Route:
         return Route(self.path, admin_endpoint(self.handler), methods=[self.method])
@@ -187,11 +188,15 @@ class Endpoint:
             content = {"application/json": {"schema": ERROR_SCHEMA}}
             responses[str(code)] = {"description": "refused", "content": content}
         op: Schema = {"summary": self.summary}
-        if self.query:
-            op["parameters"] = [
-                {"name": n, "in": "query", "required": False, "schema": schema}
-                for n, schema in self.query.items()
-            ]
+        parameters = [
+            {"name": n, "in": "query", "required": True, "schema": schema}
+            for n, schema in self.required_query.items()
+        ] + [
+            {"name": n, "in": "query", "required": False, "schema": schema}
+            for n, schema in self.query.items()
+        ]
+        if parameters:
+            op["parameters"] = parameters
         if self.body is not None:
             op["requestBody"] = {
                 "required": self.body_required,

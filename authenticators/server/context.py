@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response
 
     from authenticators.server.brokers.server import BrokerState
+    from authenticators.server.nemlogin.endpoints import NemLogin
     from authenticators.server.oidc.server import EmuAuthorizationServer
     from authenticators.server.steps.base import LoginStep
 
@@ -51,6 +52,8 @@ class Services:
     oauth: EmuAuthorizationServer | None = None
     # The broker dialects' issuers (server/brokers), made on first use.
     brokers: BrokerState | None = None
+    # The NemLog-in IdP's side of this process (server/nemlogin), set when its routes are made.
+    nemlogin: NemLogin | None = None
 
     @property
     def authorization_server(self) -> EmuAuthorizationServer:

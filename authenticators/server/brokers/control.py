@@ -12,14 +12,35 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from authenticators.server.api import admin_endpoint, off_loop, path_param
+from authenticators.server import api
+from authenticators.server.api import Endpoint, Schema, object_schema, off_loop, path_param
 from authenticators.server.brokers import dialects, issuer_path, mounts
 from authenticators.server.brokers.base import Dialect
 from authenticators.server.brokers.server import brokers_of
 from authenticators.server.context import Services
 from authenticators.server.http import ApiError, Fields, read_json
+
+CLIENT_BODY = object_schema(
+    {
+        "client_id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{2,127}$"},
+        "redirect_uris": {
+            "type": "array",
+            "items": {"type": "string", "format": "uri"},
+            "minItems": 1,
+            "maxItems": 5,
+        },
+        "public": {"type": "boolean"},
+        "client_secret": {"type": "string", "minLength": 16, "maxLength": 512},
+        "name": {"type": "string", "maxLength": 200},
+        "scopes": {"type": "array", "items": {"type": "string"}},
+        "simulate": {"type": "boolean"},
+        "long_claims": {"type": "boolean"},
+    },
+    ["client_id", "redirect_uris"],
+)
+PERSON_BODY = object_schema({"protected": {"type": "boolean"}})
 
 
 def _json(data: Any, status: int = 200) -> JSONResponse:
@@ -60,17 +81,7 @@ async def list_clients(request: Request, services: Services) -> Response:
 async def create_client(request: Request, services: Services) -> Response:
     dialect = _dialect(request)
     fields = Fields(
-        await read_json(request, services.config.body_limit),
-        {
-            "client_id",
-            "redirect_uris",
-            "public",
-            "client_secret",
-            "name",
-            "scopes",
-            "simulate",
-            "long_claims",
-        },
+        await read_json(request, services.config.body_limit), set(CLIENT_BODY["properties"])
     )
     client_id = fields.req_text("client_id", max_length=128)
     uris = fields.texts("redirect_uris", max_items=20, max_length=2000)
@@ -110,7 +121,9 @@ async def delete_client(request: Request, services: Services) -> Response:
 async def set_person(request: Request, services: Services) -> Response:
     """``{"protected": true}``: the person has name and address protection (as CPR records)."""
     identity_uuid = path_param(request, "uuid")
-    fields = Fields(await read_json(request, services.config.body_limit), {"protected"})
+    fields = Fields(
+        await read_json(request, services.config.body_limit), set(PERSON_BODY["properties"])
+    )
     protected = fields.flag("protected")
 
     def work() -> dict[str, Any]:
@@ -121,122 +134,56 @@ async def set_person(request: Request, services: Services) -> Response:
     return _json(await off_loop(work))
 
 
-def routes() -> list[BaseRoute]:
+def endpoints() -> list[Endpoint]:
+    """The declarations (made on demand: the broker names come from the installed dialects)."""
+    broker: Schema = {"type": "string", "enum": sorted(mounts())}
     return [
-        Route("/emulator/brokers/persons/{uuid}", admin_endpoint(set_person), methods=["PUT"]),
-        Route("/emulator/brokers", admin_endpoint(list_brokers), methods=["GET"]),
-        Route(
-            "/emulator/brokers/{broker}/clients",
-            admin_endpoint(list_clients),
-            methods=["GET"],
+        Endpoint(
+            "PUT",
+            "/emulator/brokers/persons/{uuid}",
+            set_person,
+            "What brokers know of a person beyond MitID (name and address protection)",
+            body=PERSON_BODY,
+            body_required=True,
+            errors=(400, 401, 404, 413, 415),
         ),
-        Route(
+        Endpoint("GET", "/emulator/brokers", list_brokers, "The broker issuers"),
+        Endpoint(
+            "GET",
             "/emulator/brokers/{broker}/clients",
-            admin_endpoint(create_client),
-            methods=["POST"],
+            list_clients,
+            "A broker's clients",
+            errors=(401, 404),
+            params={"broker": broker},
         ),
-        Route(
+        Endpoint(
+            "POST",
+            "/emulator/brokers/{broker}/clients",
+            create_client,
+            "Register a client at a broker (the secret is returned once)",
+            body=CLIENT_BODY,
+            body_required=True,
+            created=True,
+            errors=(400, 401, 404, 409, 413, 415),
+            params={"broker": broker},
+        ),
+        Endpoint(
+            "DELETE",
             "/emulator/brokers/{broker}/clients/{client_id}",
-            admin_endpoint(delete_client),
-            methods=["DELETE"],
+            delete_client,
+            "Remove a broker's client",
+            errors=(401, 404),
+            params={
+                "broker": broker,
+                "client_id": {"type": "string", "minLength": 1, "maxLength": 128},
+            },
         ),
     ]
 
 
-def openapi_paths() -> dict[str, Any]:
-    error = {"description": "refused", "content": {"application/json": {"schema": {}}}}
-    ok = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
-    broker = {
-        "name": "broker",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "enum": sorted(mounts())},
-    }
-    client_body = {
-        "type": "object",
-        "required": ["client_id", "redirect_uris"],
-        "additionalProperties": False,
-        "properties": {
-            "client_id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{2,127}$"},
-            "redirect_uris": {
-                "type": "array",
-                "items": {"type": "string", "format": "uri"},
-                "minItems": 1,
-                "maxItems": 5,
-            },
-            "public": {"type": "boolean"},
-            "client_secret": {"type": "string", "minLength": 16, "maxLength": 512},
-            "name": {"type": "string", "maxLength": 200},
-            "scopes": {"type": "array", "items": {"type": "string"}},
-            "simulate": {"type": "boolean"},
-            "long_claims": {"type": "boolean"},
-        },
-    }
-    return {
-        "/emulator/brokers/persons/{uuid}": {
-            "parameters": [
-                {
-                    "name": "uuid",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "minLength": 1, "maxLength": 64},
-                }
-            ],
-            "put": {
-                "summary": "What brokers know of a person beyond MitID (name and address "
-                "protection)",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "additionalProperties": False,
-                                "properties": {"protected": {"type": "boolean"}},
-                            }
-                        }
-                    },
-                },
-                "responses": {
-                    "200": ok,
-                    **{str(c): error for c in (400, 401, 404, 413, 415)},
-                },
-            },
-        },
-        "/emulator/brokers": {
-            "get": {"summary": "The broker issuers", "responses": {"200": ok, "401": error}}
-        },
-        "/emulator/brokers/{broker}/clients": {
-            "parameters": [broker],
-            "get": {
-                "summary": "A broker's clients",
-                "responses": {"200": ok, "401": error, "404": error},
-            },
-            "post": {
-                "summary": "Register a client at a broker (the secret is returned once)",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": client_body}},
-                },
-                "responses": {
-                    "201": ok,
-                    **{str(c): error for c in (400, 401, 404, 409, 413, 415)},
-                },
-            },
-        },
-        "/emulator/brokers/{broker}/clients/{client_id}": {
-            "parameters": [
-                broker,
-                {
-                    "name": "client_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "minLength": 1, "maxLength": 128},
-                },
-            ],
-            "delete": {
-                "summary": "Remove a broker's client",
-                "responses": {"200": ok, "401": error, "404": error},
-            },
-        },
-    }
+def routes() -> list[BaseRoute]:
+    return [endpoint.route() for endpoint in endpoints()]
+
+
+def openapi_paths() -> dict[str, Schema]:
+    return api.openapi_paths(endpoints())

@@ -24,7 +24,8 @@ from authenticators.clock import Clock, SystemClock
 from authenticators.core.errors import CoreError
 from authenticators.ct import bytes_eq
 from authenticators.protocol import Level
-from authenticators.server.api import admin_endpoint, off_loop
+from authenticators.server import api
+from authenticators.server.api import Endpoint, object_schema, off_loop
 from authenticators.server.context import Services
 from authenticators.server.flows import METHOD, ORGANISATION, STEP, USER_ID, Flow, browser_digest
 from authenticators.server.http import ApiError, Fields, read_form, read_json
@@ -417,38 +418,6 @@ class NemLogin:
         )
         return RedirectResponse(location, status_code=303, headers={"Cache-Control": "no-store"})
 
-    # -- the control API: service providers ------------------------------------------------------
-
-    async def list_sps(self, request: Request, services: Services) -> Response:
-        found = await off_loop(lambda: self.idp().providers.list())
-        return _json({"service_providers": [sp.to_dict() for sp in found]})
-
-    async def add_sp(self, request: Request, services: Services) -> Response:
-        fields = Fields(await read_json(request, 512 * 1024), {"metadata", "name", "simulate"})
-        xml = fields.req_text("metadata", max_length=256 * 1024)
-        name = fields.text("name", max_length=200)
-        simulate = fields.flag("simulate")
-
-        def work() -> ServiceProvider:
-            try:
-                return self.idp().providers.add(xml, name=name, simulate=simulate)
-            except SamlError as exc:
-                raise ApiError(400, exc.code.error, exc.message) from None
-
-        return _json((await off_loop(work)).to_dict(), 201)
-
-    async def remove_sp(self, request: Request, services: Services) -> Response:
-        entity_id = request.query_params.get("entity_id", "")
-
-        def work() -> None:
-            try:
-                self.idp().providers.remove(entity_id)
-            except SamlError as exc:
-                raise ApiError(404, "not_found", exc.message) from None
-
-        await off_loop(work)
-        return _json({"deleted": entity_id})
-
     async def script(self, request: Request) -> Response:
         return Response(
             SCRIPT.read_text(encoding="utf-8"),
@@ -463,54 +432,93 @@ class NemLogin:
             Route(SLO_PATH, self.slo, methods=["GET", "POST"]),
             Route(ANSWER_PATH + "/{answer}", self.answer, methods=["GET"]),
             Route(SCRIPT_PATH, self.script, methods=["GET"]),
-            Route(SP_API, admin_endpoint(self.list_sps), methods=["GET"]),
-            Route(SP_API, admin_endpoint(self.add_sp), methods=["POST"]),
-            Route(SP_API, admin_endpoint(self.remove_sp), methods=["DELETE"]),
+            *(endpoint.route() for endpoint in SP_ENDPOINTS),
         ]
 
 
-def openapi_paths() -> dict[str, Any]:
-    """The control API's SP registry, for the OpenAPI document."""
-    error = {"description": "refused", "content": {"application/json": {"schema": {}}}}
-    ok = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
-    body = {
-        "type": "object",
-        "required": ["metadata"],
-        "additionalProperties": False,
-        "properties": {
+# -- the control API: service providers ----------------------------------------------------------
+
+
+def _idp(services: Services) -> IdentityProvider:
+    if services.nemlogin is None:
+        raise ApiError(404, "not_found", "this server has no NemLog-in IdP")
+    return services.nemlogin.idp()
+
+
+async def list_sps(request: Request, services: Services) -> Response:
+    found = await off_loop(lambda: _idp(services).providers.list())
+    return _json({"service_providers": [sp.to_dict() for sp in found]})
+
+
+async def add_sp(request: Request, services: Services) -> Response:
+    fields = Fields(await read_json(request, 512 * 1024), ADD_SP.fields_allowed())
+    xml = fields.req_text("metadata", max_length=256 * 1024)
+    name = fields.text("name", max_length=200)
+    simulate = fields.flag("simulate")
+
+    def work() -> ServiceProvider:
+        try:
+            return _idp(services).providers.add(xml, name=name, simulate=simulate)
+        except SamlError as exc:
+            raise ApiError(400, exc.code.error, exc.message) from None
+
+    return _json((await off_loop(work)).to_dict(), 201)
+
+
+async def remove_sp(request: Request, services: Services) -> Response:
+    entity_id = request.query_params.get("entity_id", "")
+
+    def work() -> None:
+        try:
+            _idp(services).providers.remove(entity_id)
+        except SamlError as exc:
+            raise ApiError(404, "not_found", exc.message) from None
+
+    await off_loop(work)
+    return _json({"deleted": entity_id})
+
+
+ADD_SP = Endpoint(
+    "POST",
+    SP_API,
+    add_sp,
+    "Register (or replace) an SP from its SAML metadata",
+    body=object_schema(
+        {
             "metadata": {"type": "string", "maxLength": 262144},
             "name": {"type": "string", "maxLength": 200},
             "simulate": {"type": "boolean"},
         },
-    }
-    entity = {"name": "entity_id", "in": "query", "required": True, "schema": {"type": "string"}}
-    return {
-        SP_API: {
-            "get": {
-                "summary": "The NemLog-in IdP's service providers",
-                "responses": {"200": ok, "401": error},
-            },
-            "post": {
-                "summary": "Register (or replace) an SP from its SAML metadata",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": body}},
-                },
-                "responses": {"201": ok, "400": error, "401": error, "415": error},
-            },
-            "delete": {
-                "summary": "Remove an SP",
-                "parameters": [entity],
-                "responses": {"200": ok, "401": error, "404": error},
-            },
-        }
-    }
+        ["metadata"],
+    ),
+    body_required=True,
+    created=True,
+    errors=(400, 401, 415),
+)
+SP_ENDPOINTS = [
+    Endpoint("GET", SP_API, list_sps, "The NemLog-in IdP's service providers"),
+    ADD_SP,
+    Endpoint(
+        "DELETE",
+        SP_API,
+        remove_sp,
+        "Remove an SP",
+        errors=(401, 404),
+        required_query={"entity_id": {"type": "string"}},
+    ),
+]
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The control API's SP registry, for the OpenAPI document."""
+    return api.openapi_paths(SP_ENDPOINTS)
 
 
 def install(services: Services) -> list[BaseRoute]:
     """Register the finisher and return the routes (the app calls this once)."""
     nemlogin = NemLogin(services)
     services.finishers[FINISHER] = nemlogin.finish
+    services.nemlogin = nemlogin
     return nemlogin.routes()
 
 
