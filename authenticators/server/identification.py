@@ -16,11 +16,12 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from authenticators.server.api import admin_endpoint, off_loop, path_param
+from authenticators.server import api
+from authenticators.server.api import Endpoint, Schema, object_schema, off_loop, path_param
 from authenticators.server.context import Services
-from authenticators.server.http import ApiError, Fields, read_json
+from authenticators.server.http import ApiError, Fields
 
 KINDS = ("codeviser", "kodeoplaeser", "chip", "app")
 
@@ -76,26 +77,13 @@ async def _call(work: Any, status: int = 200) -> Response:
 
 # -- passports -------------------------------------------------------------------------------
 
-PASSPORT_FIELDS = {
-    "name",
-    "surname",
-    "given_names",
-    "birth",
-    "nationality",
-    "sex",
-    "expired",
-    "clone",
-    "tampered",
-    "expired_signer",
-}
-
 
 async def list_passports(request: Request, services: Services) -> Response:
     return await _call(lambda: {"passports": [p.summary() for p in _sims(services).list()]})
 
 
 async def create_passport(request: Request, services: Services) -> Response:
-    fields = Fields(await read_json(request, services.config.body_limit), PASSPORT_FIELDS)
+    fields = await CREATE_PASSPORT.fields(request, services)
     surname = fields.req_text("surname", max_length=100)
     given = fields.req_text("given_names", max_length=100)
     birth_text = fields.req_text("birth", max_length=10)
@@ -146,10 +134,6 @@ async def delete_passport(request: Request, services: Services) -> Response:
 
 
 # -- the identification app ------------------------------------------------------------------
-
-PROOFING_FIELDS = {"passport", "user_id", "face", "face_of", "face_outcome", "mrz", "operator"}
-REGISTER_FIELDS = PROOFING_FIELDS | {"pin", "cpr"}
-ENROLL_FIELDS = PROOFING_FIELDS | {"kind", "name", "device", "pin"}
 
 
 def _proofing(fields: Fields, services: Services) -> dict[str, Any]:
@@ -217,7 +201,7 @@ def prove(
 
 
 async def register(request: Request, services: Services) -> Response:
-    fields = Fields(await read_json(request, services.config.body_limit), REGISTER_FIELDS)
+    fields = await REGISTER.fields(request, services)
     wanted = _proofing(fields, services)
     pin = fields.req_text("pin", max_length=16)
     cpr = fields.text("cpr", max_length=16)
@@ -246,10 +230,10 @@ async def register(request: Request, services: Services) -> Response:
 
 
 async def enroll(request: Request, services: Services) -> Response:
-    fields = Fields(await read_json(request, services.config.body_limit), ENROLL_FIELDS)
+    fields = await ENROLL.fields(request, services)
     wanted = _proofing(fields, services)
     kind = fields.req_text("kind", max_length=32)
-    if kind not in ("codeviser", "kodeoplaeser", "chip", "app"):
+    if kind not in KINDS:
         raise ApiError(
             400, "invalid_request", "field 'kind' is codeviser, kodeoplaeser, chip or app"
         )
@@ -278,117 +262,117 @@ async def enroll(request: Request, services: Services) -> Response:
     return await _call(work, 201)
 
 
+# -- the declarations: routes and the OpenAPI document are made from them ----------------------
+
+_NAME: Schema = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 64,
+    "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+}
+_PROOFING: dict[str, Schema] = {
+    "passport": {"type": "string", "minLength": 1, "maxLength": 80},
+    "user_id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"},
+    "face": {"type": "string", "format": "byte"},
+    "face_of": {"type": "string", "minLength": 1, "maxLength": 64},
+    "face_outcome": {
+        "type": "string",
+        "enum": ["match", "no_match", "no_liveness", "presentation_attack"],
+    },
+    "mrz": {"type": "string", "minLength": 88, "maxLength": 88},
+    "operator": {"type": "string", "minLength": 1, "maxLength": 64},
+}
+_PIN: Schema = {"type": "string", "pattern": "^[0-9]{6}$"}
+# A refused proofing is a 422 with the reason beside the error.
+_PROOFING_ERRORS = (400, 401, 404, 409, 422)
+
+CREATE_PASSPORT = Endpoint(
+    "POST",
+    "/emulator/passports",
+    create_passport,
+    "Issue a simulated passport (chip, signed EF.SOD, data page)",
+    body=object_schema(
+        {
+            "name": _NAME,
+            "surname": {"type": "string", "minLength": 1, "maxLength": 100},
+            "given_names": {"type": "string", "minLength": 1, "maxLength": 100},
+            "birth": {"type": "string", "format": "date"},
+            "nationality": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            "sex": {"type": "string", "enum": ["M", "F", "X"]},
+            **{f: {"type": "boolean"} for f in ("expired", "clone", "tampered", "expired_signer")},
+        },
+        ["surname", "given_names", "birth"],
+    ),
+    body_required=True,
+    ok="created",
+    created=True,
+    errors=(400, 401),
+)
+REGISTER = Endpoint(
+    "POST",
+    "/emulator/identification/register",
+    register,
+    "Register a MitID by proofing with a passport and a face (identity at IAL high, app)",
+    body=object_schema(
+        {
+            **_PROOFING,
+            "pin": _PIN,
+            "cpr": {"type": "string", "pattern": "^[0-9]{6}-?[0-9]{4}$"},
+        },
+        ["passport", "user_id", "pin"],
+    ),
+    body_required=True,
+    ok="created",
+    created=True,
+    errors=_PROOFING_ERRORS,
+)
+ENROLL = Endpoint(
+    "POST",
+    "/emulator/identification/enroll",
+    enroll,
+    "Proof the person again with their passport and face, then add an identifier",
+    body=object_schema(
+        {
+            **_PROOFING,
+            "kind": {"type": "string", "enum": list(KINDS)},
+            "name": {"type": "string", "minLength": 1, "maxLength": 64},
+            "device": {"type": "string", "minLength": 1, "maxLength": 200},
+            "pin": _PIN,
+        },
+        ["passport", "user_id", "kind"],
+    ),
+    body_required=True,
+    ok="created",
+    created=True,
+    errors=_PROOFING_ERRORS,
+)
+ENDPOINTS = [
+    Endpoint("GET", "/emulator/passports", list_passports, "List simulated passports"),
+    CREATE_PASSPORT,
+    Endpoint(
+        "GET",
+        "/emulator/passports/{name}",
+        get_passport,
+        "A simulated passport's printed data and MRZ",
+        errors=(401, 404),
+        params={"name": _NAME},
+    ),
+    Endpoint(
+        "DELETE",
+        "/emulator/passports/{name}",
+        delete_passport,
+        "Delete a simulated passport",
+        errors=(401, 404),
+        params={"name": _NAME},
+    ),
+    REGISTER,
+    ENROLL,
+]
+
+
 def routes() -> list[BaseRoute]:
-    a = admin_endpoint
-    return [
-        Route("/emulator/passports", a(list_passports), methods=["GET"]),
-        Route("/emulator/passports", a(create_passport), methods=["POST"]),
-        Route("/emulator/passports/{name}", a(get_passport), methods=["GET"]),
-        Route("/emulator/passports/{name}", a(delete_passport), methods=["DELETE"]),
-        Route("/emulator/identification/register", a(register), methods=["POST"]),
-        Route("/emulator/identification/enroll", a(enroll), methods=["POST"]),
-    ]
+    return [endpoint.route() for endpoint in ENDPOINTS]
 
 
-def openapi_paths() -> dict[str, Any]:
-    from authenticators.server.openapi import _errors, _json_body, _ok, _op, _path
-
-    name = _path("name", "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-    flags = {f: {"type": "boolean"} for f in ("expired", "clone", "tampered", "expired_signer")}
-    proofing = {
-        "passport": {"type": "string", "minLength": 1, "maxLength": 80},
-        "user_id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"},
-        "face": {"type": "string", "format": "byte"},
-        "face_of": {"type": "string", "minLength": 1, "maxLength": 64},
-        "face_outcome": {
-            "type": "string",
-            "enum": ["match", "no_match", "no_liveness", "presentation_attack"],
-        },
-        "mrz": {"type": "string", "minLength": 88, "maxLength": 88},
-        "operator": {"type": "string", "minLength": 1, "maxLength": 64},
-    }
-    refused = {"422": _errors(422)["422"]}
-    register_op = _op(
-        "Register a MitID by proofing with a passport and a face (identity at IAL high, app)",
-        _ok("created"),
-        400,
-        401,
-        404,
-        409,
-        created=True,
-        requestBody=_json_body(
-            {
-                "type": "object",
-                "required": ["passport", "user_id", "pin"],
-                "additionalProperties": False,
-                "properties": {
-                    **proofing,
-                    "pin": {"type": "string", "pattern": "^[0-9]{6}$"},
-                    "cpr": {"type": "string", "pattern": "^[0-9]{6}-?[0-9]{4}$"},
-                },
-            }
-        ),
-    )
-    register_op["responses"].update(refused)
-    enroll_op = _op(
-        "Proof the person again with their passport and face, then add an identifier",
-        _ok("created"),
-        400,
-        401,
-        404,
-        409,
-        created=True,
-        requestBody=_json_body(
-            {
-                "type": "object",
-                "required": ["passport", "user_id", "kind"],
-                "additionalProperties": False,
-                "properties": {
-                    **proofing,
-                    "kind": {
-                        "type": "string",
-                        "enum": ["codeviser", "kodeoplaeser", "chip", "app"],
-                    },
-                    "name": {"type": "string", "minLength": 1, "maxLength": 64},
-                    "device": {"type": "string", "minLength": 1, "maxLength": 200},
-                    "pin": {"type": "string", "pattern": "^[0-9]{6}$"},
-                },
-            }
-        ),
-    )
-    enroll_op["responses"].update(refused)
-    return {
-        "/emulator/passports": {
-            "get": _op("List simulated passports", _ok(), 401),
-            "post": _op(
-                "Issue a simulated passport (chip, signed EF.SOD, data page)",
-                _ok("created"),
-                400,
-                401,
-                created=True,
-                requestBody=_json_body(
-                    {
-                        "type": "object",
-                        "required": ["surname", "given_names", "birth"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "name": name["schema"],
-                            "surname": {"type": "string", "minLength": 1, "maxLength": 100},
-                            "given_names": {"type": "string", "minLength": 1, "maxLength": 100},
-                            "birth": {"type": "string", "format": "date"},
-                            "nationality": {"type": "string", "pattern": "^[A-Z]{3}$"},
-                            "sex": {"type": "string", "enum": ["M", "F", "X"]},
-                            **flags,
-                        },
-                    }
-                ),
-            ),
-        },
-        "/emulator/passports/{name}": {
-            "parameters": [name],
-            "get": _op("A simulated passport's printed data and MRZ", _ok(), 401, 404),
-            "delete": _op("Delete a simulated passport", _ok(), 401, 404),
-        },
-        "/emulator/identification/register": {"post": register_op},
-        "/emulator/identification/enroll": {"post": enroll_op},
-    }
+def openapi_paths() -> dict[str, Schema]:
+    return api.openapi_paths(ENDPOINTS)

@@ -1,4 +1,8 @@
-"""The OpenAPI document of the control API and the OIDC endpoints (for people and fuzzers)."""
+"""The OpenAPI document of the control API and the OIDC endpoints (for people and fuzzers).
+
+The control API's operations come from their declarations (:class:`server.api.Endpoint`, beside
+each handler); the OIDC endpoints are described here.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from authenticators import __version__
 from authenticators.server import control
-from authenticators.server.api import openapi_paths
+from authenticators.server.api import ERROR_SCHEMA, openapi_paths
 
 if TYPE_CHECKING:
     from authenticators.server.context import Services
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
 _STR = {"type": "string"}
 
 
@@ -22,28 +25,12 @@ def _ok(description: str = "OK", schema: dict[str, Any] | None = None) -> dict[s
 
 def _errors(*codes: int) -> dict[str, Any]:
     return {
-        str(code): {"description": "refused", "content": {"application/json": {"schema": _ERROR}}}
+        str(code): {
+            "description": "refused",
+            "content": {"application/json": {"schema": ERROR_SCHEMA}},
+        }
         for code in codes
     }
-
-
-def _json_body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
-    return {"required": required, "content": {"application/json": {"schema": schema}}}
-
-
-def _path(name: str, pattern: str | None = None, max_length: int = 64) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": max_length}
-    if pattern:
-        schema["pattern"] = pattern
-    return {"name": name, "in": "path", "required": True, "schema": schema}
-
-
-def _op(summary: str, ok: dict[str, Any], *errors: int, **extra: Any) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "responses": {"200": ok, **_errors(*errors)}}
-    if extra.pop("created", False):
-        op["responses"]["201"] = op["responses"].pop("200")
-    op.update(extra)
-    return op
 
 
 def openapi_document(services: Services) -> dict[str, Any]:
