@@ -406,6 +406,7 @@ class StateExchange:
                 "UPDATE app_logins SET status = ?, answer = ? WHERE transaction_id = ?",
                 (SessionStatus.ANSWERED.value, json.dumps(answer.to_dict()), answer.transaction_id),
             )
+            self._changing(answer.transaction_id)  # the judge read the session before the answer
 
     # -- helpers ---------------------------------------------------------------------------------
 

@@ -177,3 +177,17 @@ def test_a_session_read_in_a_transaction_is_read_again_after_a_write(
         assert before.status is SessionStatus.PENDING
         assert after.status is SessionStatus.CLOSED
     assert exchange.session(screen.transaction_id) is not after  # read afresh outside it
+
+
+def test_a_session_read_after_an_answer_in_one_transaction_shows_the_answer(
+    service: LoginService, app_id: str, clock: FrozenClock
+) -> None:
+    """The answer is judged against the session it reads; that read must not outlive the write."""
+    screen = make_screen(service)
+    held = phone(service, app_id)
+    held.look_at_screen(screen.session().screen, screen.transaction_id)
+    exchange = StateExchange(service.store)
+    with service.store.transaction():
+        assert exchange.session(screen.transaction_id).status is SessionStatus.PENDING
+        held.approve(transaction_id=screen.transaction_id)
+        assert exchange.session(screen.transaction_id).status is SessionStatus.ANSWERED
