@@ -7,6 +7,7 @@ never needs to know which kind it is talking to.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import hmac
@@ -14,7 +15,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import cbor2
 
@@ -316,6 +317,26 @@ class Enrollment:
         return f"Enrollment(kind={self.kind!r}, authenticator_id={self.authenticator_id!r})"
 
 
+_Options = TypeVar("_Options")
+
+
+def options_from_fields(cls: type[_Options], kind: str, fields: Mapping[str, Any]) -> _Options:
+    """``cls(**fields)`` for a kind's frozen options dataclass; what it does not take is refused."""
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise ProtocolError(
+            ErrorCode.INVALID_ARGUMENT,
+            f"a {kind} is not enrolled with {', '.join(unknown)}; use {', '.join(sorted(known))}",
+        )
+    try:
+        return cls(**fields)
+    except TypeError:
+        raise ProtocolError(
+            ErrorCode.INVALID_ARGUMENT, f"a {kind} is enrolled with {', '.join(sorted(known))}"
+        ) from None
+
+
 def code_proof(code: str, challenge: Challenge, message: bytes | None = None) -> bytes:
     """Bind a one-time code to one transaction: the code itself never travels in clear.
 
@@ -349,7 +370,14 @@ class AuthenticatorPlugin(Protocol):
     levels: frozenset[Level]
     needs_password: bool
 
-    def enroll(self, store: Store, clock: Clock, **options: Any) -> Enrollment: ...
+    def enroll_options(self, fields: Mapping[str, Any]) -> Any:
+        """This kind's enrol options (a frozen dataclass) from named inputs; see
+        :func:`options_from_fields`."""
+        ...
+
+    def enroll(self, store: Store, clock: Clock, options: Any) -> Enrollment:
+        """Enrol one authenticator; ``options`` is this kind's options object."""
+        ...
 
     def load(self, store: Store, authenticator_id: str) -> Enrollment: ...
 

@@ -24,6 +24,7 @@ from typing import Any
 from fido2.ctap2.base import Ctap2
 
 from authenticators import registry
+from authenticators.chip.enroll import ChipOptions
 from authenticators.chip.plugin import ChipPlugin
 from authenticators.chip.webauthn import client_data_for
 from authenticators.clock import SystemClock
@@ -60,7 +61,9 @@ def main() -> None:
         clock = SystemClock()
         plugin = registry.get("chip")
         assert isinstance(plugin, ChipPlugin)
-        record = plugin.records(store).get(plugin.enroll(store, clock, uri="sim:").authenticator_id)
+        record = plugin.records(store).get(
+            plugin.enroll(store, clock, ChipOptions(uri="sim:")).authenticator_id
+        )
         IdentityRepository(store, clock).create("bench.user", "Bench", password=PASSWORD)
         IdentityRepository(store, clock).add_authenticator("bench.user", "chip", record.name)
         service = LoginService(store, clock)

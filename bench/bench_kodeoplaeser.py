@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from authenticators.clock import FrozenClock
+from authenticators.codeviser.plugin import CodeTokenOptions
 from authenticators.kodeoplaeser.device import AudioReaderHolder
 from authenticators.kodeoplaeser.plugin import plugin
 from authenticators.kodeoplaeser.speech import (
@@ -41,7 +42,7 @@ def main() -> int:
         work = Path(scratch)
         store = Store(work / "state")
         clock = FrozenClock(T0)
-        plugin.enroll(store, clock, name="bench")
+        plugin.enroll(store, clock, CodeTokenOptions(name="bench"))
         holder = plugin.authenticator(store, "bench", clock)
         assert isinstance(holder, AudioReaderHolder)
         voice = VoiceSettings()

@@ -215,6 +215,7 @@ def scenario_codeviser(c: Canaries, out: Collector, state: Path) -> None:
 
 
 def scenario_app(c: Canaries, out: Collector, state: Path) -> None:
+    from authenticators.app.plugin import AppOptions
     from authenticators.app.plugin import plugin as app_plugin
     from authenticators.app.screen import LoginScreen
     from authenticators.clock import FrozenClock
@@ -230,7 +231,7 @@ def scenario_app(c: Canaries, out: Collector, state: Path) -> None:
     apps = app_plugin.apps(store)
     with store.transaction():
         enrollment = app_plugin.enroll(
-            store, clock, owner=identity.uuid, pin=c.app_pin, level=Level.HIGH
+            store, clock, AppOptions(owner=identity.uuid, pin=c.app_pin, level=Level.HIGH)
         )
         service.identities.add_authenticator("bob", "app", enrollment.authenticator_id)
     app_id = enrollment.authenticator_id

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from authenticators.app.errors import AppRefusal
+from authenticators.app.plugin import AppOptions
 from authenticators.app.plugin import plugin as app_plugin
 from authenticators.app.screen import LoginScreen
 from authenticators.clock import FrozenClock
@@ -123,7 +124,7 @@ class _Arena:
         app_plugin.apps(self.store)
         with self.store.transaction():
             enrollment = app_plugin.enroll(
-                self.store, self.clock, owner=identity.uuid, pin="246813"
+                self.store, self.clock, AppOptions(owner=identity.uuid, pin="246813")
             )
             self.service.identities.add_authenticator(USER, "app", enrollment.authenticator_id)
         self.app_id = enrollment.authenticator_id

@@ -103,3 +103,15 @@ def test_our_kinds_come_through_the_entry_points() -> None:
     assert found["kodeoplaeser"].amr == "code_reader"
     with pytest.raises(ProtocolError, match="unknown authenticator kind 'nfc'"):
         registry.get("nfc")
+
+
+def test_enroll_options_are_each_kinds_typed_object() -> None:
+    from authenticators import registry
+    from authenticators.codeviser.plugin import CodeTokenOptions
+
+    plugin = registry.get("codeviser")
+    assert plugin.enroll_options({"name": "t1"}) == CodeTokenOptions("t1")
+    with pytest.raises(ProtocolError, match="not enrolled with colour"):
+        plugin.enroll_options({"name": "t1", "colour": "red"})
+    with pytest.raises(ProtocolError, match="enrolled with"):
+        plugin.enroll_options({})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from authenticators.app.apps import KIND, AppRepository
@@ -17,8 +19,24 @@ from authenticators.protocol import (
     Level,
     ProtocolError,
     Verdict,
+    options_from_fields,
 )
 from authenticators.store import Store
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    """How to enrol an app: its owner (an identity's uuid) and a PIN, or instead of the PIN the
+    ``public_key`` (DER) of a phone that keeps its own key; ``pin_hash`` is the PIN's hash made
+    ahead of a transaction."""
+
+    owner: str = ""
+    pin: str | None = field(default=None, repr=False)
+    level: Level | str = Level.SUBSTANTIAL
+    biometrics: bool = False
+    app_id: str | None = None
+    pin_hash: str | None = field(default=None, repr=False)
+    public_key: bytes | None = field(default=None, repr=False)
 
 
 class AppPlugin:
@@ -41,30 +59,31 @@ class AppPlugin:
 
     # -- the plugin protocol ---------------------------------------------------------------------
 
-    def enroll(self, store: Store, clock: Clock, **options: Any) -> Enrollment:
-        """A new app. Options: owner (required), pin (required), level, biometrics, app_id,
-        pin_hash (the PIN's hash made ahead of a transaction); or ``public_key`` (DER) instead
-        of the PIN for a phone that keeps its own key."""
-        if options.get("public_key") is not None and options.get("owner"):
+    def enroll_options(self, fields: Mapping[str, Any]) -> AppOptions:
+        return options_from_fields(AppOptions, self.kind, fields)
+
+    def enroll(self, store: Store, clock: Clock, options: AppOptions) -> Enrollment:
+        """A new app with a PIN, or with the key its phone keeps."""
+        if options.public_key is not None and options.owner:
             record = self.apps(store).register(
-                str(options["owner"]),
-                bytes(options["public_key"]),
+                options.owner,
+                bytes(options.public_key),
                 clock.now(),
-                level=options.get("level", Level.SUBSTANTIAL),
-                biometrics=bool(options.get("biometrics", False)),
-                app_id=options.get("app_id"),
+                level=options.level,
+                biometrics=bool(options.biometrics),
+                app_id=options.app_id,
             )
             return record.enrollment()
-        if not options.get("owner") or options.get("pin") is None:
+        if not options.owner or options.pin is None:
             raise ProtocolError(ErrorCode.INVALID_ARGUMENT, "an app needs an owner and a PIN")
         record = self.apps(store).enroll(
-            str(options["owner"]),
-            str(options["pin"]),
+            options.owner,
+            str(options.pin),
             clock.now(),
-            level=options.get("level", Level.SUBSTANTIAL),
-            biometrics=bool(options.get("biometrics", False)),
-            app_id=options.get("app_id"),
-            pin_hash=options.get("pin_hash"),
+            level=options.level,
+            biometrics=bool(options.biometrics),
+            app_id=options.app_id,
+            pin_hash=options.pin_hash,
         )
         return record.enrollment()
 

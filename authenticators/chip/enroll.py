@@ -8,7 +8,7 @@ untrusted ones are recorded as such).
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fido2.ctap2.base import AttestationResponse
@@ -25,6 +25,23 @@ from authenticators.hal import open_device
 from authenticators.store import Store
 
 DEFAULT_RP_ID = "mitid.dk"
+
+
+@dataclass(frozen=True)
+class ChipOptions:
+    """How to enrol a chip: the token's URI; the name defaults to the URI."""
+
+    uri: str
+    name: str | None = None
+    rp_id: str = DEFAULT_RP_ID
+    user_name: str = "mitid-user"
+    user_handle: bytes | None = field(default=None, repr=False)
+    pin: str | None = field(default=None, repr=False)
+    resident: bool = False
+    uv: bool = False
+    trust: attestation.TrustConfig | None = None
+    on_touch_needed: Any = None
+    hid_backend: Any = None
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from authenticators.chip.device import ChipHolder
-from authenticators.chip.enroll import enroll
+from authenticators.chip.enroll import ChipOptions, enroll
 from authenticators.chip.records import ChipRepository
 from authenticators.chip.webauthn import AMR, KIND, AssertionVerifier
 from authenticators.clock import Clock
-from authenticators.protocol import Enrollment, Level, Verdict
+from authenticators.protocol import Enrollment, Level, Verdict, options_from_fields
 from authenticators.store import Store
 
 
 class ChipPlugin:
-    """Enroll with ``uri=`` (and ``name=``, ``rp_id=``, ``pin=``, ``resident=``, ``uv=``)."""
+    """Enrolled with :class:`~authenticators.chip.enroll.ChipOptions` (the token's URI)."""
 
     kind = KIND
     amr = AMR
@@ -27,8 +28,26 @@ class ChipPlugin:
     def records(self, store: Store) -> ChipRepository:
         return ChipRepository(store)
 
-    def enroll(self, store: Store, clock: Clock, **options: Any) -> Enrollment:
-        return enroll(store, clock, **options).enrollment()
+    def enroll_options(self, fields: Mapping[str, Any]) -> ChipOptions:
+        return options_from_fields(ChipOptions, self.kind, fields)
+
+    def enroll(self, store: Store, clock: Clock, options: ChipOptions) -> Enrollment:
+        record = enroll(
+            store,
+            clock,
+            uri=options.uri,
+            name=options.name,
+            rp_id=options.rp_id,
+            user_name=options.user_name,
+            user_handle=options.user_handle,
+            pin=options.pin,
+            resident=options.resident,
+            uv=options.uv,
+            trust=options.trust,
+            on_touch_needed=options.on_touch_needed,
+            hid_backend=options.hid_backend,
+        )
+        return record.enrollment()
 
     def load(self, store: Store, authenticator_id: str) -> Enrollment:
         return self.records(store).get(authenticator_id).enrollment()

@@ -20,7 +20,7 @@ from authenticators.app.errors import AppRefusal
 from authenticators.app.http_exchange import ADMIN_TOKEN_ENV, SERVER_ENV, HttpExchange
 from authenticators.app.inbox import AppExchange, PushRequest, StateExchange
 from authenticators.app.pin import pin_problem
-from authenticators.app.plugin import AppPlugin
+from authenticators.app.plugin import AppOptions, AppPlugin
 from authenticators.app.screen import LoginScreen
 from authenticators.cli._common import Env, UserError, emit_json, pass_env, refuse, user_errors
 from authenticators.cli.login import LoginStep
@@ -192,14 +192,10 @@ def enroll(
     store = env.store()
     apps = plugin.apps(store)  # the tables exist before the transaction that may roll back
     with store.transaction():
-        enrollment = plugin.enroll(
-            store,
-            env.clock,
-            owner=identity.uuid,
-            pin=chosen,
-            level=parse_level(level),
-            biometrics=biometrics,
+        wanted = AppOptions(
+            owner=identity.uuid, pin=chosen, level=parse_level(level), biometrics=biometrics
         )
+        enrollment = plugin.enroll(store, env.clock, wanted)
         identities.add_authenticator(user_id, "app", enrollment.authenticator_id)
     record = apps.get(enrollment.authenticator_id)
     if as_json:

@@ -22,7 +22,7 @@ from authenticators.cli._common import (
 )
 from authenticators.clock import Clock, FrozenClock
 from authenticators.codeviser.device import CodeTokenHolder
-from authenticators.codeviser.plugin import CodeTokenPlugin
+from authenticators.codeviser.plugin import CodeTokenOptions, CodeTokenPlugin
 from authenticators.codeviser.seeds import (
     SeedImport,
     parse_otpauth,
@@ -100,7 +100,8 @@ def code_token_group(kind: str, title: str) -> click.Group:
             raise UserError("--drift-ppm must be between -1000 and 1000")
         plugin = code_plugin(kind)
         params = OtpParams(Algorithm.parse(algorithm), int(digits), int(period))
-        plugin.enroll(env.store(), env.clock, name=name, params=params, drift_ppm=drift_ppm)
+        wanted = CodeTokenOptions(name, params=params, drift_ppm=drift_ppm)
+        plugin.enroll(env.store(), env.clock, wanted)
         record = plugin.tokens(env.store()).get(name)
         _report(
             as_json, record.summary(env.clock.now()), f"created {kind} {name} ({record.serial})"

@@ -184,7 +184,7 @@ def _enroll(
     proof = _prove(
         env, service, passport_ref, face_file, mrz, purpose=f"enroll {kind}", user_id=user_id
     )
-    authenticator_id = service.enroll(proof, user_id, kind, **options)
+    authenticator_id = service.enroll(proof, user_id, kind, options)
     if as_json:
         emit_json(
             {

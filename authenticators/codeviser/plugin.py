@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from authenticators.clock import Clock
@@ -12,8 +14,20 @@ from authenticators.codeviser.seeds import SeedImport, check_seed
 from authenticators.codeviser.tokens import CodeTokenRecord, TokenRepository, new_serial
 from authenticators.codeviser.verifier import CheckResult, CodeVerifier, VerifierPolicy
 from authenticators.otp import OtpParams
-from authenticators.protocol import Enrollment, Level, Verdict
+from authenticators.protocol import Enrollment, Level, Verdict, options_from_fields
 from authenticators.store import Store
+
+
+@dataclass(frozen=True)
+class CodeTokenOptions:
+    """How to enrol a code token: its name; the rest defaults (a new random seed, a new serial)."""
+
+    name: str
+    params: OtpParams | None = None
+    seed: bytes | None = field(default=None, repr=False)
+    serial: str = ""
+    drift_ppm: float = 0.0
+    clock_offset: float = 0.0
 
 
 class CodeTokenPlugin:
@@ -42,17 +56,20 @@ class CodeTokenPlugin:
 
     # -- the plugin protocol --------------------------------------------------------------------
 
-    def enroll(self, store: Store, clock: Clock, **options: Any) -> Enrollment:
-        """Make a new token. Options: name, params, seed, serial, drift_ppm, clock_offset."""
-        params: OtpParams = options.get("params") or OtpParams()
-        seed: bytes = options.get("seed") or secrets.token_bytes(params.algorithm.seed_size)
+    def enroll_options(self, fields: Mapping[str, Any]) -> CodeTokenOptions:
+        return options_from_fields(CodeTokenOptions, self.kind, fields)
+
+    def enroll(self, store: Store, clock: Clock, options: CodeTokenOptions) -> Enrollment:
+        """Make a new token."""
+        params = options.params or OtpParams()
+        seed = options.seed or secrets.token_bytes(params.algorithm.seed_size)
         record = self.create(
             store,
             clock,
-            name=options["name"],
-            source=SeedImport(seed, params, serial=options.get("serial") or ""),
-            drift_ppm=float(options.get("drift_ppm", 0.0)),
-            clock_offset=float(options.get("clock_offset", 0.0)),
+            name=options.name,
+            source=SeedImport(seed, params, serial=options.serial),
+            drift_ppm=float(options.drift_ppm),
+            clock_offset=float(options.clock_offset),
         )
         return record.enrollment()
 

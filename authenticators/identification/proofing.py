@@ -15,7 +15,7 @@ import enum
 import hashlib
 import secrets
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -375,14 +375,10 @@ class IdentificationService:
             identity = self.identities.create(
                 user_id, proof.name, birthdate=proof.birthdate, cpr=cpr
             )
-            enrollment = plugin.enroll(
-                self.store,
-                self.clock,
-                owner=identity.uuid,
-                pin=pin,
-                pin_hash=pin_hash,
-                level=Level.HIGH,
+            wanted = plugin.enroll_options(
+                {"owner": identity.uuid, "pin": pin, "pin_hash": pin_hash, "level": Level.HIGH}
             )
+            enrollment = plugin.enroll(self.store, self.clock, wanted)
             self.identities.add_authenticator(user_id, "app", enrollment.authenticator_id)
             self._save_proof(proof, identity.uuid, "register")
         self._record(
@@ -419,17 +415,19 @@ class IdentificationService:
             )
         return identity
 
-    def enroll(self, proof: Proof, user_id: str, kind: str, **options: Any) -> str:
-        """Another identifier for the proofed person: a codeviser, kodeoplaeser, chip or app."""
+    def enroll(self, proof: Proof, user_id: str, kind: str, fields: Mapping[str, Any]) -> str:
+        """Another identifier for the proofed person: a codeviser, kodeoplaeser, chip or app;
+        ``fields`` are that kind's enrol options by name."""
         identity = self.check_same_person(proof, user_id)
         plugin = registry.get(kind)
         if kind == "app":
-            options = {"owner": identity.uuid, "level": Level.HIGH, **options}
+            fields = {"owner": identity.uuid, "level": Level.HIGH, **fields}
+        options = plugin.enroll_options(fields)
         if kind == "chip":  # it talks to the token: not while holding the write lock
-            enrollment = plugin.enroll(self.store, self.clock, **options)
+            enrollment = plugin.enroll(self.store, self.clock, options)
         with self.store.transaction():
             if kind != "chip":
-                enrollment = plugin.enroll(self.store, self.clock, **options)
+                enrollment = plugin.enroll(self.store, self.clock, options)
             self.identities.add_authenticator(user_id, kind, enrollment.authenticator_id)
             self._save_proof(proof, identity.uuid, f"enroll {kind}")
         self._record(

@@ -251,7 +251,7 @@ async def enroll(request: Request, services: Services) -> Response:
         services.identities.get(wanted["user_id"])
         service = proofing_service(services, wanted)
         proof = prove(services, service, wanted, f"enroll {kind}", None)
-        found = service.enroll(proof, wanted["user_id"], kind, **options)
+        found = service.enroll(proof, wanted["user_id"], kind, options)
         return {
             "user_id": wanted["user_id"],
             "kind": kind,

@@ -245,7 +245,7 @@ def _run(
             if kind == "app"
             else {"name": f"{identity.user_id}-{kind}-{secrets.token_hex(2)}"}
         )
-        added = service.enroll(proof, wanted["user_id"], kind, **options)
+        added = service.enroll(proof, wanted["user_id"], kind, options)
         return [("user_id", identity.user_id), ("added", f"{kind} {added}")]
     except ProofingRefused as exc:
         raise _Refusal(422, exc.reason.value, exc.message) from None

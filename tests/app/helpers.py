@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from authenticators.app.device import Phone
-from authenticators.app.plugin import AppPlugin
+from authenticators.app.plugin import AppOptions, AppPlugin
 from authenticators.app.plugin import plugin as app_plugin
 from authenticators.app.screen import LoginScreen
 from authenticators.core.login import LoginResult, LoginService
@@ -36,10 +36,7 @@ def enroll(
         enrollment = app_plugin.enroll(
             service.store,
             service.clock,
-            owner=identity.uuid,
-            pin=pin,
-            level=level,
-            biometrics=biometrics,
+            AppOptions(owner=identity.uuid, pin=pin, level=level, biometrics=biometrics),
         )
         service.identities.add_authenticator(user, "app", enrollment.authenticator_id)
     return enrollment.authenticator_id

@@ -8,7 +8,7 @@ from authenticators import registry
 from authenticators.app.apps import AppRepository
 from authenticators.app.errors import AppRefusal
 from authenticators.app.inbox import SessionStatus, StateExchange
-from authenticators.app.plugin import AppPlugin
+from authenticators.app.plugin import AppOptions, AppPlugin
 from authenticators.clock import FrozenClock
 from authenticators.core.errors import CoreError, CoreErrorCode
 from authenticators.core.login import LoginService
@@ -198,5 +198,5 @@ def test_what_the_app_gets_is_what_the_core_issued(service: LoginService, app_id
 def test_an_app_needs_owner_and_pin(service: LoginService) -> None:
     plugin = registry.get("app")
     with pytest.raises(ProtocolError, match="owner and a PIN"):
-        plugin.enroll(service.store, service.clock, pin=PIN)
+        plugin.enroll(service.store, service.clock, AppOptions(pin=PIN))
     assert AppRepository(service.store).list() == []

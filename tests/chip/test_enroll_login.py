@@ -6,6 +6,7 @@ import pytest
 
 from authenticators import registry
 from authenticators.chip.attestation import TrustConfig, TrustStatus
+from authenticators.chip.enroll import ChipOptions
 from authenticators.chip.errors import ChipHostError
 from authenticators.chip.plugin import ChipPlugin
 from authenticators.chip.records import ChipRepository
@@ -74,7 +75,7 @@ def login(
 def test_enroll_on_sim_is_trusted_and_logs_in_at_high(
     store: Store, clock: FrozenClock, plugin: ChipPlugin, person: IdentityRepository
 ) -> None:
-    enrollment = plugin.enroll(store, clock, uri="sim:")
+    enrollment = plugin.enroll(store, clock, ChipOptions(uri="sim:"))
     assert enrollment.authenticator_id == "sim:"
     assert enrollment.record["attestation"]["status"] == TrustStatus.TRUSTED.value
     person.add_authenticator("anna.b", "chip", "sim:")
@@ -91,7 +92,7 @@ def test_enroll_on_sim_is_trusted_and_logs_in_at_high(
 def test_a_wrong_password_fails_a_good_assertion(
     store: Store, clock: FrozenClock, plugin: ChipPlugin, person: IdentityRepository
 ) -> None:
-    plugin.enroll(store, clock, uri="sim:")
+    plugin.enroll(store, clock, ChipOptions(uri="sim:"))
     person.add_authenticator("anna.b", "chip", "sim:")
     _, result = login(store, clock, plugin, "sim:", password="wrong password 1")
     assert result.verdict.reason is Reason.WRONG_PASSWORD
@@ -100,7 +101,7 @@ def test_a_wrong_password_fails_a_good_assertion(
 def test_a_cloned_token_is_caught_by_its_counter(
     store: Store, clock: FrozenClock, plugin: ChipPlugin, person: IdentityRepository
 ) -> None:
-    plugin.enroll(store, clock, uri="sim:")
+    plugin.enroll(store, clock, ChipOptions(uri="sim:"))
     person.add_authenticator("anna.b", "chip", "sim:")
     # The genuine key signed far more often than this copy of it has.
     ChipRepository(store).save_counter("sim:", 1_000_000, clock.now())
@@ -117,10 +118,12 @@ def test_enroll_over_udp_is_untrusted_unless_its_root_is_configured(
     chip: ChipDevice,
     udp_uri: str,
 ) -> None:
-    untrusted = plugin.enroll(store, clock, uri=udp_uri, name="udp")
+    untrusted = plugin.enroll(store, clock, ChipOptions(uri=udp_uri, name="udp"))
     assert untrusted.record["attestation"]["status"] == TrustStatus.UNTRUSTED.value
     trusted = plugin.enroll(
-        store, clock, uri=udp_uri, name="udp2", trust=TrustConfig((chip.batch.root_der,))
+        store,
+        clock,
+        ChipOptions(uri=udp_uri, name="udp2", trust=TrustConfig((chip.batch.root_der,))),
     )
     assert trusted.record["attestation"]["status"] == TrustStatus.TRUSTED.value
     person.add_authenticator("anna.b", "chip", "udp")
@@ -141,7 +144,7 @@ def test_enroll_and_login_over_the_fake_hid_device(
     fake_hid: FakeHidApi,
 ) -> None:
     touches: list[str] = []
-    plugin.enroll(store, clock, uri="hid:auto", name="key", hid_backend=fake_hid)
+    plugin.enroll(store, clock, ChipOptions(uri="hid:auto", name="key", hid_backend=fake_hid))
     person.add_authenticator("anna.b", "chip", "key")
     _, result = login(
         store,
@@ -161,7 +164,9 @@ def test_an_unplugged_key_fails_the_login_clearly(
     person: IdentityRepository,
     fake_hid: FakeHidApi,
 ) -> None:
-    plugin.enroll(store, clock, uri=f"hid:{HID_PATH}", name="key", hid_backend=fake_hid)
+    plugin.enroll(
+        store, clock, ChipOptions(uri=f"hid:{HID_PATH}", name="key", hid_backend=fake_hid)
+    )
     person.add_authenticator("anna.b", "chip", "key")
     fake_hid.unplug(HID_PATH)
     counter = ChipRepository(store).get("key").sign_count
@@ -176,24 +181,24 @@ def test_a_bad_device_enrolls_nothing(store: Store, clock: FrozenClock, plugin: 
     api = FakeHidApi()
     api.plug("/dev/hidraw3", None, garbage=True)
     with pytest.raises(HalError):
-        plugin.enroll(store, clock, uri="hid:/dev/hidraw3", hid_backend=api)
+        plugin.enroll(store, clock, ChipOptions(uri="hid:/dev/hidraw3", hid_backend=api))
     with pytest.raises(HalError):
-        plugin.enroll(store, clock, uri="nonsense")
+        plugin.enroll(store, clock, ChipOptions(uri="nonsense"))
     assert ChipRepository(store).list() == []
 
 
 def test_names_are_unique_and_unknown_names_are_clear(
     store: Store, clock: FrozenClock, plugin: ChipPlugin
 ) -> None:
-    plugin.enroll(store, clock, uri="sim:")
+    plugin.enroll(store, clock, ChipOptions(uri="sim:"))
     with pytest.raises(ChipHostError, match="enrolled already"):
-        plugin.enroll(store, clock, uri="sim:")
+        plugin.enroll(store, clock, ChipOptions(uri="sim:"))
     with pytest.raises(ProtocolError, match="chip register"):
         plugin.load(store, "sim:nothing")
 
 
 def test_a_chip_answers_only_a_touch(store: Store, clock: FrozenClock, plugin: ChipPlugin) -> None:
-    plugin.enroll(store, clock, uri="sim:")
+    plugin.enroll(store, clock, ChipOptions(uri="sim:"))
     from authenticators.protocol import Challenge
 
     challenge = Challenge.issue("chip", "Demo", ReferenceText(), clock)
@@ -209,7 +214,7 @@ def test_uv_enrollment_needs_the_pin_at_login(
 
     with open_device("sim:pinned", store=store, clock=clock) as device:
         ChipHost(device).set_pin("8642")
-    plugin.enroll(store, clock, uri="sim:pinned", pin="8642", uv=True)
+    plugin.enroll(store, clock, ChipOptions(uri="sim:pinned", pin="8642", uv=True))
     person.add_authenticator("anna.b", "chip", "sim:pinned")
     _, result = login(store, clock, plugin, "sim:pinned", pin="8642")
     assert result.ok

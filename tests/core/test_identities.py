@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from authenticators.clock import FrozenClock
+from authenticators.codeviser.plugin import CodeTokenOptions
 from authenticators.codeviser.plugin import plugin as codeviser
 from authenticators.core.errors import CoreError, CoreErrorCode
 from authenticators.core.identities import IdentityRepository, parse_cpr
@@ -71,7 +72,7 @@ def test_authenticator_links(store: Store, clock: FrozenClock) -> None:
     repo = IdentityRepository(store, clock)
     repo.create("alice", "Alice")
     repo.create("bob", "Bob")
-    codeviser.enroll(store, clock, name="t1")
+    codeviser.enroll(store, clock, CodeTokenOptions(name="t1"))
     with pytest.raises(ProtocolError, match="no codeviser named 'nope'"):
         repo.add_authenticator("alice", "codeviser", "nope")
     repo.add_authenticator("alice", "codeviser", "t1")

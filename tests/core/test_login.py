@@ -6,6 +6,7 @@ import pytest
 
 from authenticators.clock import FrozenClock
 from authenticators.codeviser.device import response_for_code
+from authenticators.codeviser.plugin import CodeTokenOptions
 from authenticators.codeviser.plugin import plugin as codeviser
 from authenticators.core.errors import CoreError, CoreErrorCode
 from authenticators.core.login import LoginService
@@ -22,7 +23,7 @@ REF = ReferenceText(Action.LOG_ON, "Log on to Demo Bank")
 def service(store: Store, clock: FrozenClock) -> LoginService:
     svc = LoginService(store, clock)
     svc.identities.create("alice", "Alice", password=PASSWORD, cpr="010190-1234")
-    codeviser.enroll(store, clock, name="t1", seed=SEED)
+    codeviser.enroll(store, clock, CodeTokenOptions(name="t1", seed=SEED))
     svc.identities.add_authenticator("alice", "codeviser", "t1")
     return svc
 
@@ -93,7 +94,7 @@ def test_method_and_password_must_exist(service: LoginService, clock: FrozenCloc
     with pytest.raises(CoreError, match="has no kodeoplaeser"):
         service.begin("alice", "kodeoplaeser", service_provider="x", reference_text=REF)
     service.identities.create("nopw", "No Password")
-    codeviser.enroll(service.store, clock, name="t2")
+    codeviser.enroll(service.store, clock, CodeTokenOptions(name="t2"))
     service.identities.add_authenticator("nopw", "codeviser", "t2")
     with pytest.raises(CoreError, match="no password") as info:
         service.begin("nopw", "codeviser", service_provider="x", reference_text=REF)
@@ -101,7 +102,7 @@ def test_method_and_password_must_exist(service: LoginService, clock: FrozenCloc
 
 
 def test_an_answer_from_another_token_is_refused(service: LoginService, clock: FrozenClock) -> None:
-    codeviser.enroll(service.store, clock, name="other", seed=SEED)
+    codeviser.enroll(service.store, clock, CodeTokenOptions(name="other", seed=SEED))
     challenge = service.begin("alice", "codeviser", service_provider="x", reference_text=REF)
     response = response_for_code(challenge, "other", code_now(clock))
     assert service.complete(challenge.transaction_id, response, PASSWORD).verdict.reason is (

@@ -4,6 +4,7 @@ entry points (see ``mitid_testkind-1.0.dist-info/entry_points.txt`` beside this 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -14,14 +15,22 @@ from authenticators.protocol import Enrollment, Level
 KIND = "testkind"
 
 
+@dataclass(frozen=True)
+class Options:
+    name: str = "t1"
+
+
 class Plugin:
     kind = KIND
     amr = "test_amr"
     levels = frozenset(Level)
     needs_password = False
 
-    def enroll(self, store: Any, clock: Any, **options: Any) -> Enrollment:
-        return Enrollment(KIND, str(options.get("name", "t1")), {})
+    def enroll_options(self, fields: Mapping[str, Any]) -> Options:
+        return Options(str(fields.get("name", "t1")))
+
+    def enroll(self, store: Any, clock: Any, options: Options) -> Enrollment:
+        return Enrollment(KIND, options.name, {})
 
     def load(self, store: Any, authenticator_id: str) -> Enrollment:
         return Enrollment(KIND, authenticator_id, {})

@@ -175,9 +175,8 @@ class AppStep:
         plugin.apps(services.store)  # the tables exist before the transaction that may roll back
         with services.store.transaction():
             identity = services.identities.get(user_id)
-            enrollment = plugin.enroll(
-                services.store, services.clock, owner=identity.uuid, **options
-            )
+            wanted = plugin.enroll_options({"owner": identity.uuid, **options})
+            enrollment = plugin.enroll(services.store, services.clock, wanted)
             services.identities.add_authenticator(user_id, KIND, enrollment.authenticator_id)
         record = plugin.apps(services.store).get(enrollment.authenticator_id)
         result: dict[str, Any] = {"kind": KIND, "id": record.app_id, **record.summary()}

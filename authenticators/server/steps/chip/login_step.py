@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from starlette.routing import BaseRoute
 
 from authenticators import registry
+from authenticators.chip.enroll import ChipOptions
 from authenticators.chip.errors import ChipHostError
 from authenticators.chip.plugin import ChipPlugin
 from authenticators.chip.records import ChipRecord
@@ -184,10 +185,7 @@ class ChipStep:
                     plugin.enroll(
                         services.store,
                         services.clock,
-                        uri=uri,
-                        name=name,
-                        rp_id=rp_id,
-                        user_name=identity.user_id,
+                        ChipOptions(uri, name=name, rp_id=rp_id, user_name=identity.user_id),
                     ).authenticator_id
                 )
             except (ChipHostError, HalError) as exc:

@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute
 
 from authenticators import registry
 from authenticators.codeviser.device import response_for_code
-from authenticators.codeviser.plugin import CodeTokenPlugin
+from authenticators.codeviser.plugin import CodeTokenOptions, CodeTokenPlugin
 from authenticators.codeviser.seeds import parse_otpauth, seed_warning, to_otpauth
 from authenticators.core.errors import CoreError
 from authenticators.otp import Algorithm, OtpParams
@@ -136,9 +136,8 @@ class CodeTokenStep:
                     services.store, services.clock, name=name, source=source, drift_ppm=drift
                 )
             else:
-                plugin.enroll(
-                    services.store, services.clock, name=name, params=params, drift_ppm=drift
-                )
+                wanted = CodeTokenOptions(name, params=params, drift_ppm=drift)
+                plugin.enroll(services.store, services.clock, wanted)
                 record = plugin.tokens(services.store).get(name)
             services.identities.add_authenticator(user_id, kind, name)
         result = {
