@@ -104,9 +104,10 @@ async def jwks(request: Request) -> Response:
     return JSONResponse(await on_loop(services.keyring.jwks))
 
 
-async def authorize(request: Request) -> Response:
-    services = services_of(request)
-    lang = pick_language(request.query_params.get("ui_locales"))
+async def _browser_pairs(
+    request: Request, services: Services, lang: str
+) -> list[tuple[str, str]] | Response:
+    """A browser request's parameters, from the query and a POSTed form; bad ones: an error page."""
     try:
         pairs = query_pairs(request)
         if request.method == "POST":
@@ -120,6 +121,15 @@ async def authorize(request: Request) -> Response:
             description=exc.description,
             session_error=False,
         )
+    return pairs
+
+
+async def authorize(request: Request) -> Response:
+    services = services_of(request)
+    lang = pick_language(request.query_params.get("ui_locales"))
+    pairs = await _browser_pairs(request, services, lang)
+    if isinstance(pairs, Response):
+        return pairs
     cookie = request.cookies.get(BROWSER_COOKIE)
     new_cookie = None
     if not cookie or len(cookie) > 100:
@@ -649,19 +659,9 @@ async def end_session(request: Request) -> Response:
     redirect URIs) the browser goes back there with ``state``, else a page says it is done."""
     services = services_of(request)
     lang = pick_language(request.query_params.get("ui_locales"))
-    try:
-        pairs = query_pairs(request)
-        if request.method == "POST":
-            pairs = [*pairs, *await read_form(request, services.config.body_limit)]
-    except ApiError as exc:
-        return render(
-            "error.html",
-            lang,
-            status=exc.status,
-            error=exc.error,
-            description=exc.description,
-            session_error=False,
-        )
+    pairs = await _browser_pairs(request, services, lang)
+    if isinstance(pairs, Response):
+        return pairs
     cookie = request.cookies.get(BROWSER_COOKIE)
     return await on_loop(_end_session, services, pairs, cookie, lang)
 
